@@ -1,0 +1,240 @@
+//! Signing keys and JWTs, as Better Auth's `jwt()` plugin keeps and uses them (reference, 9.2):
+//! Ed25519 keys in the `jwks` table, the public JWK as JSON, the private JWK encrypted with the
+//! server secret; compact EdDSA JWS tokens with `kid` = the key's row id.
+
+use crate::clock::{now, Timestamp};
+use crate::id::new_id;
+use crate::secret::Secret;
+use crate::store::{KeyStore, StoreError, StoredKey};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
+use ed25519_dalek::{Signer, SigningKey};
+use rand::rngs::OsRng;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use tokio::sync::RwLock;
+
+/// Keys stay published this long after they expire (Better Auth's default grace period, 30 days).
+const GRACE_SECONDS: i64 = 30 * 24 * 3600;
+/// How long the key ring trusts its in-memory copy before reading the table again, so that keys
+/// rotated by another process are picked up.
+const RELOAD_SECONDS: i64 = 60;
+
+/// A usable signing key.
+#[derive(Clone)]
+pub struct SigningKeyPair {
+    /// The `kid` (row id).
+    pub id: String,
+    key: SigningKey,
+    expires_at: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for SigningKeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SigningKeyPair({})", self.id)
+    }
+}
+
+impl SigningKeyPair {
+    /// Signs claims as a compact JWS with `{"alg":"EdDSA","kid":…}`.
+    pub fn sign(&self, claims: &Value) -> String {
+        let header = json!({"alg": "EdDSA", "kid": self.id});
+        let signing_input = format!(
+            "{}.{}",
+            B64URL.encode(header.to_string()),
+            B64URL.encode(claims.to_string())
+        );
+        let sig = self.key.sign(signing_input.as_bytes());
+        format!("{signing_input}.{}", B64URL.encode(sig.to_bytes()))
+    }
+}
+
+/// Makes a new Ed25519 key in the form the `jwks` table holds.
+pub fn generate(secret: &Secret, now: Timestamp) -> StoredKey {
+    let key = SigningKey::generate(&mut OsRng);
+    let x = B64URL.encode(key.verifying_key().to_bytes());
+    let d = B64URL.encode(key.to_bytes());
+    let public = json!({"crv": "Ed25519", "x": x, "kty": "OKP"});
+    let private = json!({"crv": "Ed25519", "d": d, "x": x, "kty": "OKP"});
+    StoredKey {
+        id: new_id(),
+        public_key: public.to_string(),
+        // Better Auth stores JSON.stringify(symmetricEncrypt(JSON.stringify(jwk))): a quoted hex string.
+        private_key: Value::String(secret.encrypt(&private.to_string())).to_string(),
+        created_at: now,
+        expires_at: None,
+        alg: Some("EdDSA".into()),
+        crv: Some("Ed25519".into()),
+    }
+}
+
+/// Opens a stored key with the secret; None if it is not an Ed25519 key this secret can open.
+pub fn open(stored: &StoredKey, secret: &Secret) -> Option<SigningKeyPair> {
+    if stored.alg.as_deref().is_some_and(|a| a != "EdDSA") {
+        return None;
+    }
+    let jwk_text = match serde_json::from_str::<Value>(&stored.private_key).ok()? {
+        // Encrypted: a JSON string holding the ciphertext.
+        Value::String(cipher) => secret.decrypt(&cipher)?,
+        // Stored unencrypted (disablePrivateKeyEncryption): the JWK itself.
+        jwk @ Value::Object(_) => jwk.to_string(),
+        _ => return None,
+    };
+    let jwk: Value = serde_json::from_str(&jwk_text).ok()?;
+    let d = B64URL.decode(jwk.get("d")?.as_str()?).ok()?;
+    let key = SigningKey::from_bytes(&d.try_into().ok()?);
+    Some(SigningKeyPair {
+        id: stored.id.clone(),
+        key,
+        expires_at: stored.expires_at,
+    })
+}
+
+/// The public JWK of a stored key, as `/jwks` lists it.
+fn public_jwk(stored: &StoredKey) -> Option<Value> {
+    let mut jwk: Map<String, Value> = serde_json::from_str(&stored.public_key).ok()?;
+    jwk.insert(
+        "alg".into(),
+        Value::String(stored.alg.clone().unwrap_or_else(|| "EdDSA".into())),
+    );
+    jwk.insert("kid".into(), Value::String(stored.id.clone()));
+    Some(Value::Object(jwk))
+}
+
+#[derive(Default)]
+struct Loaded {
+    current: Option<SigningKeyPair>,
+    jwks: Value,
+    loaded_at: Option<Timestamp>,
+}
+
+/// The keys in use: the newest live key signs; every key within its grace period is published.
+/// Cached in memory and reloaded every minute; a key is made when none can sign.
+#[derive(Clone)]
+pub struct KeyRing {
+    store: Arc<dyn KeyStore>,
+    secret: Secret,
+    loaded: Arc<RwLock<Loaded>>,
+}
+
+impl KeyRing {
+    /// A key ring over the `jwks` table.
+    pub fn new(store: Arc<dyn KeyStore>, secret: Secret) -> KeyRing {
+        KeyRing {
+            store,
+            secret,
+            loaded: Arc::new(RwLock::new(Loaded::default())),
+        }
+    }
+
+    async fn fresh(&self) -> Result<(Option<SigningKeyPair>, Value), StoreError> {
+        let t = now();
+        {
+            let l = self.loaded.read().await;
+            if let (Some(at), Some(cur)) = (l.loaded_at, &l.current) {
+                let live = cur.expires_at.is_none_or(|e| e > t);
+                if (t - at).num_seconds() < RELOAD_SECONDS && live {
+                    return Ok((Some(cur.clone()), l.jwks.clone()));
+                }
+            }
+        }
+        self.reload().await
+    }
+
+    /// Reads the table again (after a rotation, or when the cache is stale).
+    pub async fn reload(&self) -> Result<(Option<SigningKeyPair>, Value), StoreError> {
+        let t = now();
+        let mut stored = self.store.signing_keys().await?;
+        let usable = |k: &StoredKey| k.expires_at.is_none_or(|e| e > t);
+        if !stored.iter().any(|k| usable(k) && open(k, &self.secret).is_some()) {
+            let key = generate(&self.secret, t);
+            self.store.insert_signing_key(&key).await?;
+            stored.insert(0, key);
+        }
+        stored.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        let current = stored
+            .iter()
+            .filter(|k| usable(k))
+            .find_map(|k| open(k, &self.secret));
+        let keys: Vec<Value> = stored
+            .iter()
+            .filter(|k| k.expires_at.is_none_or(|e| (e - t).num_seconds() > -GRACE_SECONDS))
+            .filter_map(public_jwk)
+            .collect();
+        let jwks = json!({ "keys": keys });
+        let mut l = self.loaded.write().await;
+        *l = Loaded {
+            current: current.clone(),
+            jwks: jwks.clone(),
+            loaded_at: Some(t),
+        };
+        Ok((current, jwks))
+    }
+
+    /// The key that signs now.
+    pub async fn current(&self) -> Result<SigningKeyPair, StoreError> {
+        self.fresh()
+            .await?
+            .0
+            .ok_or_else(|| StoreError::Backend("no signing key can be opened with this secret".into()))
+    }
+
+    /// The JWKS document (`{"keys":[…]}`).
+    pub async fn jwks(&self) -> Result<Value, StoreError> {
+        Ok(self.fresh().await?.1)
+    }
+
+    /// Makes a new key that signs from now on; the old ones stay published.
+    pub async fn rotate(&self) -> Result<String, StoreError> {
+        let key = generate(&self.secret, now());
+        self.store.insert_signing_key(&key).await?;
+        self.reload().await?;
+        Ok(key.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+
+    const SECRET: &str = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+
+    #[test]
+    fn a_generated_key_opens_with_its_secret_only() {
+        let secret = Secret::new(SECRET);
+        let stored = generate(&secret, now());
+        assert!(stored.private_key.starts_with('"'), "the ciphertext is stored as a JSON string");
+        assert!(open(&stored, &secret).is_some());
+        assert!(open(&stored, &Secret::new("another secret entirely")).is_none());
+    }
+
+    #[test]
+    fn tokens_verify_against_the_published_key() {
+        let secret = Secret::new(SECRET);
+        let stored = generate(&secret, now());
+        let pair = open(&stored, &secret).unwrap();
+        let jwt = pair.sign(&json!({"sub": "u1"}));
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header, json!({"alg": "EdDSA", "kid": stored.id}));
+        let jwk = public_jwk(&stored).unwrap();
+        let x: [u8; 32] = B64URL.decode(jwk["x"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let sig: [u8; 64] = B64URL.decode(parts[2]).unwrap().try_into().unwrap();
+        let vk = VerifyingKey::from_bytes(&x).unwrap();
+        assert!(vk
+            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &Signature::from_bytes(&sig))
+            .is_ok());
+        assert_eq!(jwk["kid"], json!(stored.id));
+        assert_eq!(jwk["alg"], json!("EdDSA"));
+    }
+
+    #[test]
+    fn unencrypted_private_keys_are_read_too() {
+        let secret = Secret::new(SECRET);
+        let mut stored = generate(&secret, now());
+        let cipher: String = serde_json::from_str(&stored.private_key).unwrap();
+        stored.private_key = secret.decrypt(&cipher).unwrap();
+        assert!(open(&stored, &secret).is_some());
+    }
+}

@@ -1,0 +1,475 @@
+//! The authentication service: every operation the API offers, in domain terms. Handlers call
+//! these methods; these call the store. Better Auth's semantics (reference, sections 2 and 3) are
+//! kept here so that every transport (the Better Auth API, the plain REST bridge, the CLI) shares them.
+
+use crate::clock::{now, Timestamp};
+use crate::email::Email;
+use crate::error::DomainError;
+use crate::id::new_id;
+use crate::keys::KeyRing;
+use crate::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use crate::password::{HashPool, LengthPolicy};
+use crate::profile::ProfileSchema;
+use crate::secret::Secret;
+use crate::store::Store;
+use chrono::Duration;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Session lifetimes, in seconds (Better Auth's defaults: 7 days, extended after 1 day, fresh for 1 day).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionPolicy {
+    /// Lifetime of a remembered session.
+    pub expires_in: i64,
+    /// How old the last extension must be before a read extends the session again.
+    pub update_age: i64,
+    /// How young a session must be for sensitive listings (`list-sessions`); 0 disables the check.
+    pub fresh_age: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            expires_in: 7 * 24 * 3600,
+            update_age: 24 * 3600,
+            fresh_age: 24 * 3600,
+        }
+    }
+}
+
+/// Lifetime of a session made with `rememberMe: false` (Better Auth: one day).
+const DONT_REMEMBER_SECONDS: i64 = 24 * 3600;
+/// Longest accepted display name, in characters.
+const MAX_NAME: usize = 256;
+/// Longest accepted image URL, in characters.
+const MAX_IMAGE: usize = 2048;
+
+/// JWT settings: issuer and audience (the base URL's origin) and lifetime.
+#[derive(Clone, Debug)]
+pub struct JwtPolicy {
+    /// `iss`.
+    pub issuer: String,
+    /// `aud`.
+    pub audience: String,
+    /// Lifetime in seconds (900 by default).
+    pub ttl: i64,
+}
+
+/// Where a request came from, recorded on new sessions.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    /// Client IP or `""`.
+    pub ip_address: String,
+    /// User agent or `""`.
+    pub user_agent: String,
+}
+
+/// A sign-up request, already type-checked by the transport.
+#[derive(Debug)]
+pub struct SignUp {
+    /// Display name.
+    pub name: String,
+    /// The email as typed.
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// Avatar URL.
+    pub image: Option<String>,
+    /// False makes a one-day session.
+    pub remember: bool,
+    /// The whole body, for profile fields.
+    pub fields: Map<String, Value>,
+}
+
+/// The outcome of reading a session.
+#[derive(Debug)]
+pub enum SessionRead {
+    /// No session has this token.
+    Missing,
+    /// The session had expired; it has been deleted.
+    Expired,
+    /// A valid session, unchanged.
+    Valid(SessionWithUser),
+    /// A valid session whose expiry was just extended.
+    Refreshed(SessionWithUser),
+}
+
+/// How to read a session.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions {
+    /// Never extend (`?disableRefresh`, or a `dont_remember` session).
+    pub no_refresh: bool,
+}
+
+/// The authentication service.
+pub struct AuthService {
+    store: Arc<dyn Store>,
+    schema: ProfileSchema,
+    sessions: SessionPolicy,
+    lengths: LengthPolicy,
+    hasher: HashPool,
+    keys: KeyRing,
+    jwt: JwtPolicy,
+}
+
+fn check_name(name: &str) -> Result<(), DomainError> {
+    if name.chars().count() > MAX_NAME || name.contains('\0') {
+        return Err(DomainError::InvalidField {
+            field: "name".into(),
+            message: format!("name must be at most {MAX_NAME} characters, without NUL"),
+        });
+    }
+    Ok(())
+}
+
+fn check_image(image: Option<&str>) -> Result<(), DomainError> {
+    if image.is_some_and(|i| i.chars().count() > MAX_IMAGE || i.contains('\0')) {
+        return Err(DomainError::InvalidField {
+            field: "image".into(),
+            message: format!("image must be at most {MAX_IMAGE} characters, without NUL"),
+        });
+    }
+    Ok(())
+}
+
+impl AuthService {
+    /// Builds the service.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn Store>,
+        secret: Secret,
+        schema: ProfileSchema,
+        sessions: SessionPolicy,
+        lengths: LengthPolicy,
+        hasher: HashPool,
+        jwt: JwtPolicy,
+    ) -> AuthService {
+        let keys = KeyRing::new(store.clone(), secret);
+        AuthService {
+            store,
+            schema,
+            sessions,
+            lengths,
+            hasher,
+            keys,
+            jwt,
+        }
+    }
+
+    /// The store (for health checks and administration).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The profile schema.
+    pub fn schema(&self) -> &ProfileSchema {
+        &self.schema
+    }
+
+    /// The session lifetimes.
+    pub fn session_policy(&self) -> SessionPolicy {
+        self.sessions
+    }
+
+    /// The signing keys.
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    async fn new_session(&self, user_id: &str, remember: bool, client: &ClientInfo) -> Result<Session, DomainError> {
+        let t = now();
+        let life = if remember { self.sessions.expires_in } else { DONT_REMEMBER_SECONDS };
+        let session = Session {
+            id: new_id(),
+            token: new_id(),
+            user_id: user_id.to_owned(),
+            expires_at: t + Duration::seconds(life),
+            created_at: t,
+            updated_at: t,
+            ip_address: client.ip_address.clone(),
+            user_agent: client.user_agent.clone(),
+        };
+        self.store.insert_session(&session).await?;
+        Ok(session)
+    }
+
+    /// Creates a user with a password and signs them in (Better Auth's `/sign-up/email`).
+    pub async fn sign_up(&self, req: SignUp, client: &ClientInfo) -> Result<SessionWithUser, DomainError> {
+        let email = Email::parse(&req.email).ok_or(DomainError::InvalidEmail)?;
+        self.lengths.check_new(&req.password)?;
+        check_name(&req.name)?;
+        check_image(req.image.as_deref())?;
+        let profile = self.schema.for_create(&req.fields)?;
+        if self.store.user_by_email(email.as_str()).await?.is_some() {
+            return Err(DomainError::UserAlreadyExists);
+        }
+        let hash = self.hasher.hash(&req.password).await?;
+        let user = self.create_user(req.name, email, req.image, profile, hash).await?;
+        let session = self.new_session(&user.id, req.remember, client).await?;
+        Ok(SessionWithUser { session, user })
+    }
+
+    async fn create_user(
+        &self,
+        name: String,
+        email: Email,
+        image: Option<String>,
+        profile: Map<String, Value>,
+        hash: String,
+    ) -> Result<User, DomainError> {
+        let t = now();
+        let user = User {
+            id: new_id(),
+            name,
+            email: email.into_string(),
+            email_verified: false,
+            image,
+            created_at: t,
+            updated_at: t,
+            profile,
+        };
+        let account = CredentialAccount {
+            id: new_id(),
+            user_id: user.id.clone(),
+            password_hash: hash,
+            created_at: t,
+        };
+        // A concurrent sign-up with the same email loses here, on the unique index.
+        self.store.insert_user(&user, &account).await?;
+        Ok(user)
+    }
+
+    /// Checks an email and password and opens a session (`/sign-in/email`). Unknown emails are
+    /// verified against a decoy hash, so they take as long as a wrong password.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        remember: bool,
+        client: &ClientInfo,
+    ) -> Result<SessionWithUser, DomainError> {
+        let email = Email::parse(email).ok_or(DomainError::InvalidEmail)?;
+        self.lengths.check_presented(password)?;
+        let user = self.store.user_by_email(email.as_str()).await?;
+        let hash = match &user {
+            Some(u) => self.store.password_hash(&u.id).await?,
+            None => None,
+        };
+        let ok = self.hasher.verify(password, hash.as_deref()).await?;
+        match user {
+            Some(user) if ok => {
+                let session = self.new_session(&user.id, remember, client).await?;
+                Ok(SessionWithUser { session, user })
+            }
+            _ => Err(DomainError::InvalidEmailOrPassword),
+        }
+    }
+
+    /// Reads a session by token, deleting it if expired and extending it when due (section 3).
+    pub async fn session(&self, token: &str, opts: ReadOptions) -> Result<SessionRead, DomainError> {
+        let Some(mut found) = self.store.session_with_user(token).await? else {
+            return Ok(SessionRead::Missing);
+        };
+        let t = now();
+        if found.session.expires_at <= t {
+            self.store.delete_session(token).await?;
+            return Ok(SessionRead::Expired);
+        }
+        let p = self.sessions;
+        let due = found.session.expires_at - Duration::seconds(p.expires_in) + Duration::seconds(p.update_age) <= t;
+        if opts.no_refresh || !due {
+            return Ok(SessionRead::Valid(found));
+        }
+        match self.store.extend_session(token, t + Duration::seconds(p.expires_in), t).await? {
+            Some(s) => {
+                found.session = s;
+                Ok(SessionRead::Refreshed(found))
+            }
+            None => Ok(SessionRead::Missing),
+        }
+    }
+
+    /// Reads a valid session or refuses with Unauthorized (for endpoints behind a session).
+    pub async fn require_session(&self, token: Option<&str>, opts: ReadOptions) -> Result<SessionRead, DomainError> {
+        let Some(token) = token else {
+            return Err(DomainError::Unauthorized);
+        };
+        match self.session(token, opts).await? {
+            SessionRead::Missing | SessionRead::Expired => Err(DomainError::Unauthorized),
+            valid => Ok(valid),
+        }
+    }
+
+    /// Ends the session with this token (sign-out); no error when there is none.
+    pub async fn sign_out(&self, token: &str) -> Result<(), DomainError> {
+        self.store.delete_session(token).await?;
+        Ok(())
+    }
+
+    /// Changes name, image and profile fields (`/update-user`). The email cannot change here.
+    pub async fn update_user(&self, user_id: &str, body: &Map<String, Value>) -> Result<User, DomainError> {
+        if body.contains_key("email") {
+            return Err(DomainError::EmailCannotBeUpdated);
+        }
+        let mut changes = UserChanges {
+            profile: self.schema.for_update(body)?,
+            ..UserChanges::default()
+        };
+        if let Some(name) = body.get("name") {
+            let name = name.as_str().ok_or_else(|| DomainError::InvalidField {
+                field: "name".into(),
+                message: "name must be a string".into(),
+            })?;
+            check_name(name)?;
+            changes.name = Some(name.to_owned());
+        }
+        if let Some(image) = body.get("image") {
+            let image = match image {
+                Value::Null => None,
+                Value::String(s) => Some(s.clone()),
+                _ => {
+                    return Err(DomainError::InvalidField {
+                        field: "image".into(),
+                        message: "image must be a string or null".into(),
+                    })
+                }
+            };
+            check_image(image.as_deref())?;
+            changes.image = Some(image);
+        }
+        self.apply_changes(user_id, changes).await
+    }
+
+    /// Applies validated changes to a user, bumping `updatedAt`.
+    async fn apply_changes(&self, user_id: &str, mut changes: UserChanges) -> Result<User, DomainError> {
+        if changes.is_empty() {
+            return Err(DomainError::NoFieldsToUpdate);
+        }
+        changes.updated_at = Some(now());
+        self.store
+            .update_user(user_id, &changes)
+            .await?
+            .ok_or(DomainError::UserNotFound)
+    }
+
+    /// Changes the password after checking the current one (`/change-password`). With
+    /// `revoke_others`, every session of the user ends and a new one is returned.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        revoke_others: bool,
+        client: &ClientInfo,
+    ) -> Result<Option<Session>, DomainError> {
+        self.lengths.check_new(new)?;
+        self.lengths.check_presented(current)?;
+        let stored = self
+            .store
+            .password_hash(&user.id)
+            .await?
+            .ok_or(DomainError::CredentialAccountNotFound)?;
+        if !self.hasher.verify(current, Some(&stored)).await? {
+            return Err(DomainError::InvalidPassword);
+        }
+        let hash = self.hasher.hash(new).await?;
+        self.store.set_password_hash(&user.id, &hash, now()).await?;
+        if !revoke_others {
+            return Ok(None);
+        }
+        self.store.delete_user_sessions(&user.id, None).await?;
+        Ok(Some(self.new_session(&user.id, true, client).await?))
+    }
+
+    /// The user's live sessions (`/list-sessions`); needs a fresh session.
+    pub async fn list_sessions(&self, current: &Session) -> Result<Vec<Session>, DomainError> {
+        let fresh = self.sessions.fresh_age;
+        if fresh > 0 && (now() - current.created_at).num_seconds() >= fresh {
+            return Err(DomainError::SessionNotFresh);
+        }
+        Ok(self.store.user_sessions(&current.user_id, now()).await?)
+    }
+
+    /// Ends one of the user's sessions; a token that is not theirs changes nothing.
+    pub async fn revoke_session(&self, user_id: &str, token: &str) -> Result<(), DomainError> {
+        self.store.delete_user_session(user_id, token).await?;
+        Ok(())
+    }
+
+    /// Ends every session of the user, or every one but `keep`.
+    pub async fn revoke_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), DomainError> {
+        self.store.delete_user_sessions(user_id, keep).await?;
+        Ok(())
+    }
+
+    /// Claims for a JWT about this user: the user object plus `iat`, `sub`, `exp`, `iss`, `aud`.
+    pub fn jwt_claims(&self, user: &User, issued: Timestamp) -> Value {
+        let iat = issued.timestamp();
+        let mut claims = Map::new();
+        claims.insert("iat".into(), Value::from(iat));
+        if let Value::Object(u) = user.to_json() {
+            claims.extend(u);
+        }
+        claims.insert("sub".into(), Value::String(user.id.clone()));
+        claims.insert("exp".into(), Value::from(iat + self.jwt.ttl));
+        claims.insert("iss".into(), Value::String(self.jwt.issuer.clone()));
+        claims.insert("aud".into(), Value::String(self.jwt.audience.clone()));
+        Value::Object(claims)
+    }
+
+    /// A signed JWT about this user (`/token`, `set-auth-jwt`).
+    pub async fn issue_jwt(&self, user: &User) -> Result<String, DomainError> {
+        let key = self.keys.current().await?;
+        Ok(key.sign(&self.jwt_claims(user, now())))
+    }
+
+    /// The public keys (`/jwks`).
+    pub async fn jwks(&self) -> Result<Value, DomainError> {
+        Ok(self.keys.jwks().await?)
+    }
+
+    // ---- administration (CLI, internal bridge) ----
+
+    /// Creates a user with a password, without a session (`hallpass user create`).
+    pub async fn admin_create_user(
+        &self,
+        name: &str,
+        email: &str,
+        password: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<User, DomainError> {
+        let email = Email::parse(email).ok_or(DomainError::InvalidEmail)?;
+        self.lengths.check_new(password)?;
+        check_name(name)?;
+        let profile = self.schema.for_create(fields)?;
+        let hash = self.hasher.hash(password).await?;
+        self.create_user(name.to_owned(), email, None, profile, hash).await
+    }
+
+    /// The user with this email.
+    pub async fn user_by_email(&self, email: &str) -> Result<User, DomainError> {
+        let email = Email::parse(email).ok_or(DomainError::InvalidEmail)?;
+        self.store
+            .user_by_email(email.as_str())
+            .await?
+            .ok_or(DomainError::UserNotFound)
+    }
+
+    /// Sets profile fields of a user, with the same validation as update-user.
+    pub async fn set_profile(&self, user_id: &str, fields: &Map<String, Value>) -> Result<User, DomainError> {
+        let changes = UserChanges {
+            profile: self.schema.for_update(fields)?,
+            ..UserChanges::default()
+        };
+        self.apply_changes(user_id, changes).await
+    }
+
+    /// Deletes a user with their sessions and accounts.
+    pub async fn delete_user(&self, user_id: &str) -> Result<(), DomainError> {
+        if self.store.delete_user(user_id).await? {
+            Ok(())
+        } else {
+            Err(DomainError::UserNotFound)
+        }
+    }
+}

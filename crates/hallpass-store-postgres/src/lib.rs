@@ -1,0 +1,1 @@
+//! hallpass storage on PostgreSQL (in progress).
