@@ -44,18 +44,27 @@ mod tests {
     #[test]
     fn iso_format_has_milliseconds_and_z() {
         let t = parse_iso("2026-11-22T02:02:43.408Z");
-        assert_eq!(t.map(|t| to_iso(&t)).as_deref(), Some("2026-11-22T02:02:43.408Z"));
+        assert_eq!(
+            t.map(|t| to_iso(&t)).as_deref(),
+            Some("2026-11-22T02:02:43.408Z")
+        );
     }
 
     #[test]
     fn whole_seconds_still_print_three_digits() {
         let t = from_millis(1_795_312_963_000);
-        assert_eq!(t.map(|t| to_iso(&t)).as_deref(), Some("2026-11-20T01:22:43.000Z"));
+        assert_eq!(
+            t.map(|t| to_iso(&t)).as_deref(),
+            Some("2026-11-20T01:22:43.000Z")
+        );
     }
 
     #[test]
     fn offsets_are_converted_to_utc() {
         let t = parse_iso("2026-11-22T04:02:43.408+02:00");
-        assert_eq!(t.map(|t| to_iso(&t)).as_deref(), Some("2026-11-22T02:02:43.408Z"));
+        assert_eq!(
+            t.map(|t| to_iso(&t)).as_deref(),
+            Some("2026-11-22T02:02:43.408Z")
+        );
     }
 }

@@ -145,7 +145,10 @@ impl KeyRing {
         let t = now();
         let mut stored = self.store.signing_keys().await?;
         let usable = |k: &StoredKey| k.expires_at.is_none_or(|e| e > t);
-        if !stored.iter().any(|k| usable(k) && open(k, &self.secret).is_some()) {
+        if !stored
+            .iter()
+            .any(|k| usable(k) && open(k, &self.secret).is_some())
+        {
             let key = generate(&self.secret, t);
             self.store.insert_signing_key(&key).await?;
             stored.insert(0, key);
@@ -157,7 +160,10 @@ impl KeyRing {
             .find_map(|k| open(k, &self.secret));
         let keys: Vec<Value> = stored
             .iter()
-            .filter(|k| k.expires_at.is_none_or(|e| (e - t).num_seconds() > -GRACE_SECONDS))
+            .filter(|k| {
+                k.expires_at
+                    .is_none_or(|e| (e - t).num_seconds() > -GRACE_SECONDS)
+            })
             .filter_map(public_jwk)
             .collect();
         let jwks = json!({ "keys": keys });
@@ -172,10 +178,9 @@ impl KeyRing {
 
     /// The key that signs now.
     pub async fn current(&self) -> Result<SigningKeyPair, StoreError> {
-        self.fresh()
-            .await?
-            .0
-            .ok_or_else(|| StoreError::Backend("no signing key can be opened with this secret".into()))
+        self.fresh().await?.0.ok_or_else(|| {
+            StoreError::Backend("no signing key can be opened with this secret".into())
+        })
     }
 
     /// The JWKS document (`{"keys":[…]}`).
@@ -203,7 +208,10 @@ mod tests {
     fn a_generated_key_opens_with_its_secret_only() {
         let secret = Secret::new(SECRET);
         let stored = generate(&secret, now());
-        assert!(stored.private_key.starts_with('"'), "the ciphertext is stored as a JSON string");
+        assert!(
+            stored.private_key.starts_with('"'),
+            "the ciphertext is stored as a JSON string"
+        );
         assert!(open(&stored, &secret).is_some());
         assert!(open(&stored, &Secret::new("another secret entirely")).is_none());
     }
@@ -219,11 +227,18 @@ mod tests {
         let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();
         assert_eq!(header, json!({"alg": "EdDSA", "kid": stored.id}));
         let jwk = public_jwk(&stored).unwrap();
-        let x: [u8; 32] = B64URL.decode(jwk["x"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let x: [u8; 32] = B64URL
+            .decode(jwk["x"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         let sig: [u8; 64] = B64URL.decode(parts[2]).unwrap().try_into().unwrap();
         let vk = VerifyingKey::from_bytes(&x).unwrap();
         assert!(vk
-            .verify(format!("{}.{}", parts[0], parts[1]).as_bytes(), &Signature::from_bytes(&sig))
+            .verify(
+                format!("{}.{}", parts[0], parts[1]).as_bytes(),
+                &Signature::from_bytes(&sig)
+            )
             .is_ok());
         assert_eq!(jwk["kid"], json!(stored.id));
         assert_eq!(jwk["alg"], json!("EdDSA"));

@@ -237,11 +237,17 @@ mod tests {
     #[test]
     fn lengths_count_utf16_units() {
         let p = LengthPolicy::default();
-        assert!(matches!(p.check_new("1234567"), Err(DomainError::PasswordTooShort)));
+        assert!(matches!(
+            p.check_new("1234567"),
+            Err(DomainError::PasswordTooShort)
+        ));
         assert!(p.check_new("12345678").is_ok());
         // Four astral characters are eight UTF-16 units.
         assert!(p.check_new("😀😀😀😀").is_ok());
-        assert!(matches!(p.check_new(&"a".repeat(129)), Err(DomainError::PasswordTooLong)));
+        assert!(matches!(
+            p.check_new(&"a".repeat(129)),
+            Err(DomainError::PasswordTooLong)
+        ));
         assert!(p.check_presented("").is_ok());
     }
 
@@ -250,7 +256,10 @@ mod tests {
         let pool = HashPool::start(1, 4, Algorithm::Scrypt).map_err(|e| e.to_string());
         let pool = pool.unwrap_or_else(|e| unreachable_in_test(&e));
         let hash = pool.hash("a password").await.unwrap_or_default();
-        assert_eq!(pool.verify("a password", Some(&hash)).await.ok(), Some(true));
+        assert_eq!(
+            pool.verify("a password", Some(&hash)).await.ok(),
+            Some(true)
+        );
         assert_eq!(pool.verify("a password", None).await.ok(), Some(false));
     }
 
@@ -269,7 +278,10 @@ mod tests {
                 busy += 1;
             }
         }
-        assert!(busy >= 1, "some of 8 simultaneous hashes must be refused with one worker and one slot");
+        assert!(
+            busy >= 1,
+            "some of 8 simultaneous hashes must be refused with one worker and one slot"
+        );
     }
 
     fn unreachable_in_test(e: &str) -> HashPool {

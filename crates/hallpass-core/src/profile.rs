@@ -12,8 +12,18 @@ pub const DEFAULT_LEVELS: [&str; 4] = ["none", "beginner", "intermediate", "adva
 
 /// Keys the API uses for other things; a profile field may not take them.
 const RESERVED: [&str; 12] = [
-    "id", "name", "email", "emailverified", "image", "createdat", "updatedat", "password",
-    "callbackurl", "rememberme", "token", "sub",
+    "id",
+    "name",
+    "email",
+    "emailverified",
+    "image",
+    "createdat",
+    "updatedat",
+    "password",
+    "callbackurl",
+    "rememberme",
+    "token",
+    "sub",
 ];
 
 /// The value type of a field.
@@ -183,7 +193,10 @@ impl ProfileSchema {
         let mut seen = std::collections::HashSet::new();
         for f in &fields {
             let valid_name = f.key.len() <= 63
-                && f.key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && f.key
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && f.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid_name {
                 return Err(format!(
@@ -201,7 +214,10 @@ impl ProfileSchema {
                 return Err(format!("profile field {:?}: an enum needs values", f.key));
             }
             if !f.labels.is_empty() && f.labels.len() != f.values.len() {
-                return Err(format!("profile field {:?}: give one label per value", f.key));
+                return Err(format!(
+                    "profile field {:?}: give one label per value",
+                    f.key
+                ));
             }
             if let Some(d) = &f.default {
                 f.check(&d.to_json())
@@ -276,23 +292,38 @@ mod tests {
     #[test]
     fn default_schema_accepts_levels_and_fills_missing_with_null() {
         let s = ProfileSchema::default();
-        let out = s.for_create(&obj(json!({"software_background": "advanced"}))).unwrap();
-        assert_eq!(Value::Object(out), json!({"software_background":"advanced","hardware_background":null}));
+        let out = s
+            .for_create(&obj(json!({"software_background": "advanced"})))
+            .unwrap();
+        assert_eq!(
+            Value::Object(out),
+            json!({"software_background":"advanced","hardware_background":null})
+        );
     }
 
     #[test]
     fn an_unknown_level_is_refused_naming_the_field() {
         let s = ProfileSchema::default();
-        let err = s.for_create(&obj(json!({"hardware_background": "expert"}))).unwrap_err();
-        assert!(err.to_string().starts_with("hardware_background must be one of"), "{err}");
-        let err = s.for_update(&obj(json!({"software_background": 3}))).unwrap_err();
+        let err = s
+            .for_create(&obj(json!({"hardware_background": "expert"})))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("hardware_background must be one of"),
+            "{err}"
+        );
+        let err = s
+            .for_update(&obj(json!({"software_background": 3})))
+            .unwrap_err();
         assert!(err.to_string().contains("software_background"), "{err}");
     }
 
     #[test]
     fn update_takes_only_present_fields_and_null_clears() {
         let s = ProfileSchema::default();
-        let out = s.for_update(&obj(json!({"software_background": null, "other": 1}))).unwrap();
+        let out = s
+            .for_update(&obj(json!({"software_background": null, "other": 1})))
+            .unwrap();
         assert_eq!(Value::Object(out), json!({"software_background": null}));
     }
 
@@ -311,31 +342,51 @@ mod tests {
     #[test]
     fn server_owned_fields_take_their_default_or_refuse_input() {
         let s = custom();
-        let out = s.for_create(&obj(json!({"plan": "pro", "age": 3}))).unwrap();
+        let out = s
+            .for_create(&obj(json!({"plan": "pro", "age": 3})))
+            .unwrap();
         assert_eq!(out["plan"], json!("free"));
-        assert!(matches!(s.for_create(&obj(json!({"role": "admin", "age": 3}))), Err(DomainError::FieldNotAllowed(k)) if k == "role"));
-        assert!(matches!(s.for_update(&obj(json!({"plan": "pro"}))), Err(DomainError::FieldNotAllowed(k)) if k == "plan"));
+        assert!(
+            matches!(s.for_create(&obj(json!({"role": "admin", "age": 3}))), Err(DomainError::FieldNotAllowed(k)) if k == "role")
+        );
+        assert!(
+            matches!(s.for_update(&obj(json!({"plan": "pro"}))), Err(DomainError::FieldNotAllowed(k)) if k == "plan")
+        );
     }
 
     #[test]
     fn required_types_and_lengths_are_enforced() {
         let s = custom();
-        assert!(matches!(s.for_create(&obj(json!({}))), Err(DomainError::MissingField(k)) if k == "age"));
+        assert!(
+            matches!(s.for_create(&obj(json!({}))), Err(DomainError::MissingField(k)) if k == "age")
+        );
         assert!(s.for_create(&obj(json!({"age": "3"}))).is_err());
         assert!(s.for_create(&obj(json!({"age": 3.5}))).is_err());
-        assert!(s.for_create(&obj(json!({"age": 3, "newsletter": "yes"}))).is_err());
-        assert!(s.for_create(&obj(json!({"age": 3, "nick": "abcde"}))).is_err());
-        assert!(s.for_create(&obj(json!({"age": 3, "nick": "ab\u{0}"}))).is_err());
-        assert!(s.for_create(&obj(json!({"age": 3, "nick": "abcd", "newsletter": true}))).is_ok());
+        assert!(s
+            .for_create(&obj(json!({"age": 3, "newsletter": "yes"})))
+            .is_err());
+        assert!(s
+            .for_create(&obj(json!({"age": 3, "nick": "abcde"})))
+            .is_err());
+        assert!(s
+            .for_create(&obj(json!({"age": 3, "nick": "ab\u{0}"})))
+            .is_err());
+        assert!(s
+            .for_create(&obj(json!({"age": 3, "nick": "abcd", "newsletter": true})))
+            .is_ok());
     }
 
     #[test]
     fn unusable_definitions_are_refused() {
         let bad = |v: Value| ProfileSchema::new(serde_json::from_value(v).unwrap()).is_err();
         assert!(bad(json!([{"key": "email", "type": "string"}])));
-        assert!(bad(json!([{"key": "x; drop table user", "type": "string"}])));
+        assert!(bad(
+            json!([{"key": "x; drop table user", "type": "string"}])
+        ));
         assert!(bad(json!([{"key": "level", "type": "enum"}])));
-        assert!(bad(json!([{"key": "a", "type": "string"}, {"key": "A", "type": "string"}])));
+        assert!(bad(
+            json!([{"key": "a", "type": "string"}, {"key": "A", "type": "string"}])
+        ));
         assert!(bad(json!([{"key": "n", "type": "number", "default": "x"}])));
     }
 }

@@ -41,7 +41,9 @@ impl Secret {
             c.len()
         };
         if self.0.chars().count() < MIN_PRODUCTION_LENGTH {
-            Some(format!("it is shorter than {MIN_PRODUCTION_LENGTH} characters"))
+            Some(format!(
+                "it is shorter than {MIN_PRODUCTION_LENGTH} characters"
+            ))
         } else if self.0 == BETTER_AUTH_DEV_DEFAULT {
             Some("it is Better Auth's published development default".into())
         } else if distinct < 8 {
@@ -150,15 +152,24 @@ mod tests {
     #[test]
     fn signature_matches_better_auth_vector() {
         let s = Secret::new(SECRET);
-        assert_eq!(s.sign("PgVUPgUSYS7mwuYTN11ZZ7VTtcB2ugIZ"), "fJm9S3ZnWRpqoAxC9afcOIaoAvsgDvq42gsOL8w65fU=");
-        assert_eq!(s.sign("true"), "1Ue91JS+cwPpyhFiSTriJ9vlBOt6RG78rdQqJ+TjbEk=");
+        assert_eq!(
+            s.sign("PgVUPgUSYS7mwuYTN11ZZ7VTtcB2ugIZ"),
+            "fJm9S3ZnWRpqoAxC9afcOIaoAvsgDvq42gsOL8w65fU="
+        );
+        assert_eq!(
+            s.sign("true"),
+            "1Ue91JS+cwPpyhFiSTriJ9vlBOt6RG78rdQqJ+TjbEk="
+        );
     }
 
     #[test]
     fn signed_values_verify_and_tampered_ones_do_not() {
         let s = Secret::new(SECRET);
         let signed = s.signed_value("PgVUPgUSYS7mwuYTN11ZZ7VTtcB2ugIZ");
-        assert_eq!(s.verify_signed(&signed), Some("PgVUPgUSYS7mwuYTN11ZZ7VTtcB2ugIZ"));
+        assert_eq!(
+            s.verify_signed(&signed),
+            Some("PgVUPgUSYS7mwuYTN11ZZ7VTtcB2ugIZ")
+        );
         let tampered = signed.replacen("PgVU", "PgVV", 1);
         assert_eq!(s.verify_signed(&tampered), None);
         assert_eq!(Secret::new("another secret").verify_signed(&signed), None);
@@ -172,7 +183,10 @@ mod tests {
         let enc = s.encrypt("{\"d\":\"private\"}");
         assert_eq!(s.decrypt(&enc).as_deref(), Some("{\"d\":\"private\"}"));
         assert_eq!(Secret::new("other").decrypt(&enc), None);
-        assert_eq!(s.decrypt(&format!("$ba$1${enc}")).as_deref(), Some("{\"d\":\"private\"}"));
+        assert_eq!(
+            s.decrypt(&format!("$ba$1${enc}")).as_deref(),
+            Some("{\"d\":\"private\"}")
+        );
         assert_eq!(s.decrypt("zz"), None);
     }
 
@@ -185,7 +199,9 @@ mod tests {
     fn weak_secrets_are_named_for_production() {
         assert!(Secret::new("short").production_weakness().is_some());
         assert!(Secret::new("a".repeat(40)).production_weakness().is_some());
-        assert!(Secret::new(BETTER_AUTH_DEV_DEFAULT).production_weakness().is_some());
+        assert!(Secret::new(BETTER_AUTH_DEV_DEFAULT)
+            .production_weakness()
+            .is_some());
         assert!(Secret::new(SECRET).production_weakness().is_none());
     }
 

@@ -176,9 +176,18 @@ impl AuthService {
         &self.keys
     }
 
-    async fn new_session(&self, user_id: &str, remember: bool, client: &ClientInfo) -> Result<Session, DomainError> {
+    async fn new_session(
+        &self,
+        user_id: &str,
+        remember: bool,
+        client: &ClientInfo,
+    ) -> Result<Session, DomainError> {
         let t = now();
-        let life = if remember { self.sessions.expires_in } else { DONT_REMEMBER_SECONDS };
+        let life = if remember {
+            self.sessions.expires_in
+        } else {
+            DONT_REMEMBER_SECONDS
+        };
         let session = Session {
             id: new_id(),
             token: new_id(),
@@ -194,7 +203,11 @@ impl AuthService {
     }
 
     /// Creates a user with a password and signs them in (Better Auth's `/sign-up/email`).
-    pub async fn sign_up(&self, req: SignUp, client: &ClientInfo) -> Result<SessionWithUser, DomainError> {
+    pub async fn sign_up(
+        &self,
+        req: SignUp,
+        client: &ClientInfo,
+    ) -> Result<SessionWithUser, DomainError> {
         let email = Email::parse(&req.email).ok_or(DomainError::InvalidEmail)?;
         self.lengths.check_new(&req.password)?;
         check_name(&req.name)?;
@@ -204,7 +217,9 @@ impl AuthService {
             return Err(DomainError::UserAlreadyExists);
         }
         let hash = self.hasher.hash(&req.password).await?;
-        let user = self.create_user(req.name, email, req.image, profile, hash).await?;
+        let user = self
+            .create_user(req.name, email, req.image, profile, hash)
+            .await?;
         let session = self.new_session(&user.id, req.remember, client).await?;
         Ok(SessionWithUser { session, user })
     }
@@ -266,7 +281,11 @@ impl AuthService {
     }
 
     /// Reads a session by token, deleting it if expired and extending it when due (section 3).
-    pub async fn session(&self, token: &str, opts: ReadOptions) -> Result<SessionRead, DomainError> {
+    pub async fn session(
+        &self,
+        token: &str,
+        opts: ReadOptions,
+    ) -> Result<SessionRead, DomainError> {
         let Some(mut found) = self.store.session_with_user(token).await? else {
             return Ok(SessionRead::Missing);
         };
@@ -276,11 +295,17 @@ impl AuthService {
             return Ok(SessionRead::Expired);
         }
         let p = self.sessions;
-        let due = found.session.expires_at - Duration::seconds(p.expires_in) + Duration::seconds(p.update_age) <= t;
+        let due = found.session.expires_at - Duration::seconds(p.expires_in)
+            + Duration::seconds(p.update_age)
+            <= t;
         if opts.no_refresh || !due {
             return Ok(SessionRead::Valid(found));
         }
-        match self.store.extend_session(token, t + Duration::seconds(p.expires_in), t).await? {
+        match self
+            .store
+            .extend_session(token, t + Duration::seconds(p.expires_in), t)
+            .await?
+        {
             Some(s) => {
                 found.session = s;
                 Ok(SessionRead::Refreshed(found))
@@ -290,7 +315,11 @@ impl AuthService {
     }
 
     /// Reads a valid session or refuses with Unauthorized (for endpoints behind a session).
-    pub async fn require_session(&self, token: Option<&str>, opts: ReadOptions) -> Result<SessionRead, DomainError> {
+    pub async fn require_session(
+        &self,
+        token: Option<&str>,
+        opts: ReadOptions,
+    ) -> Result<SessionRead, DomainError> {
         let Some(token) = token else {
             return Err(DomainError::Unauthorized);
         };
@@ -307,7 +336,11 @@ impl AuthService {
     }
 
     /// Changes name, image and profile fields (`/update-user`). The email cannot change here.
-    pub async fn update_user(&self, user_id: &str, body: &Map<String, Value>) -> Result<User, DomainError> {
+    pub async fn update_user(
+        &self,
+        user_id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<User, DomainError> {
         if body.contains_key("email") {
             return Err(DomainError::EmailCannotBeUpdated);
         }
@@ -341,7 +374,11 @@ impl AuthService {
     }
 
     /// Applies validated changes to a user, bumping `updatedAt`.
-    async fn apply_changes(&self, user_id: &str, mut changes: UserChanges) -> Result<User, DomainError> {
+    async fn apply_changes(
+        &self,
+        user_id: &str,
+        mut changes: UserChanges,
+    ) -> Result<User, DomainError> {
         if changes.is_empty() {
             return Err(DomainError::NoFieldsToUpdate);
         }
@@ -397,7 +434,11 @@ impl AuthService {
     }
 
     /// Ends every session of the user, or every one but `keep`.
-    pub async fn revoke_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), DomainError> {
+    pub async fn revoke_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<(), DomainError> {
         self.store.delete_user_sessions(user_id, keep).await?;
         Ok(())
     }
@@ -443,7 +484,8 @@ impl AuthService {
         check_name(name)?;
         let profile = self.schema.for_create(fields)?;
         let hash = self.hasher.hash(password).await?;
-        self.create_user(name.to_owned(), email, None, profile, hash).await
+        self.create_user(name.to_owned(), email, None, profile, hash)
+            .await
     }
 
     /// The user with this email.
@@ -456,7 +498,11 @@ impl AuthService {
     }
 
     /// Sets profile fields of a user, with the same validation as update-user.
-    pub async fn set_profile(&self, user_id: &str, fields: &Map<String, Value>) -> Result<User, DomainError> {
+    pub async fn set_profile(
+        &self,
+        user_id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<User, DomainError> {
         let changes = UserChanges {
             profile: self.schema.for_update(fields)?,
             ..UserChanges::default()

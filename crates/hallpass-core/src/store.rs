@@ -32,7 +32,12 @@ pub trait UserStore: Send + Sync {
     /// The password hash of the user's credential account, if it has one.
     async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>>;
     /// Replaces the credential account's password hash; false when the user has none.
-    async fn set_password_hash(&self, user_id: &str, hash: &str, now: Timestamp) -> StoreResult<bool>;
+    async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Applies changes and returns the updated user, or None when there is no such user.
     async fn update_user(&self, id: &str, changes: &UserChanges) -> StoreResult<Option<User>>;
     /// Deletes a user with its accounts and sessions; false when there was none.
@@ -60,7 +65,11 @@ pub trait SessionStore: Send + Sync {
     /// Deletes the session with this token only if it belongs to the user.
     async fn delete_user_session(&self, user_id: &str, token: &str) -> StoreResult<bool>;
     /// Deletes the user's sessions, except the one with `keep` if given; returns the deleted tokens.
-    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<Vec<String>>;
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>>;
     /// The user's sessions that have not expired at `now`, oldest first.
     async fn user_sessions(&self, user_id: &str, now: Timestamp) -> StoreResult<Vec<Session>>;
 }

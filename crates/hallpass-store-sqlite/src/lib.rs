@@ -8,9 +8,13 @@ use async_trait::async_trait;
 use hallpass_core::clock::{from_millis, parse_iso, to_iso, Timestamp};
 use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
 use hallpass_core::profile::{FieldType, ProfileSchema};
-use hallpass_core::store::{KeyStore, SessionStore, Store, StoreError, StoreResult, StoredKey, UserStore};
+use hallpass_core::store::{
+    KeyStore, SessionStore, Store, StoreError, StoreResult, StoredKey, UserStore,
+};
 use serde_json::{Map, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
@@ -119,14 +123,26 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(backend)?;
-        let mut user_cols = ["id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"]
-            .map(quote)
-            .join(", ");
+        let mut user_cols = [
+            "id",
+            "name",
+            "email",
+            "emailVerified",
+            "image",
+            "createdAt",
+            "updatedAt",
+        ]
+        .map(quote)
+        .join(", ");
         for f in schema.fields() {
             user_cols.push_str(", ");
             user_cols.push_str(&quote(&f.key));
         }
-        Ok(SqliteStore { pool, schema, user_cols })
+        Ok(SqliteStore {
+            pool,
+            schema,
+            user_cols,
+        })
     }
 
     /// The connection pool (for tests that inspect rows directly).
@@ -152,8 +168,15 @@ impl SqliteStore {
     }
 
     async fn user_where(&self, col: &str, value: &str) -> StoreResult<Option<User>> {
-        let sql = format!("select {} from \"user\" where \"{col}\" = ?", self.user_cols);
-        let row = sqlx::query(&sql).bind(value).fetch_optional(&self.pool).await.map_err(backend)?;
+        let sql = format!(
+            "select {} from \"user\" where \"{col}\" = ?",
+            self.user_cols
+        );
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.map(|r| self.user_from(&r, 0)).transpose()
     }
 
@@ -176,8 +199,14 @@ fn session_from(row: &SqliteRow) -> StoreResult<Session> {
         expires_at: date_at(row, 3)?,
         created_at: date_at(row, 4)?,
         updated_at: date_at(row, 5)?,
-        ip_address: row.try_get::<Option<String>, _>(6).map_err(backend)?.unwrap_or_default(),
-        user_agent: row.try_get::<Option<String>, _>(7).map_err(backend)?.unwrap_or_default(),
+        ip_address: row
+            .try_get::<Option<String>, _>(6)
+            .map_err(backend)?
+            .unwrap_or_default(),
+        user_agent: row
+            .try_get::<Option<String>, _>(7)
+            .map_err(backend)?
+            .unwrap_or_default(),
     })
 }
 
@@ -239,7 +268,12 @@ impl UserStore for SqliteStore {
         Ok(hash.flatten())
     }
 
-    async fn set_password_hash(&self, user_id: &str, hash: &str, now: Timestamp) -> StoreResult<bool> {
+    async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
         let done = sqlx::query(
             "update \"account\" set \"password\" = ?, \"updatedAt\" = ? where \"userId\" = ? and \"providerId\" = 'credential' and \"accountId\" = ?",
         )
@@ -299,7 +333,11 @@ impl UserStore for SqliteStore {
         for (_, v) in &known {
             q = bind_json(q, v);
         }
-        let row = q.bind(id).fetch_optional(&self.pool).await.map_err(backend)?;
+        let row = q
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         row.map(|r| self.user_from(&r, 0)).transpose()
     }
 
@@ -331,28 +369,43 @@ impl UserStore for SqliteStore {
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn insert_session(&self, s: &Session) -> StoreResult<()> {
-        sqlx::query(&format!("insert into \"session\" ({SESSION_COLS}) values (?, ?, ?, ?, ?, ?, ?, ?)"))
-            .bind(&s.id)
-            .bind(&s.token)
-            .bind(&s.user_id)
-            .bind(to_iso(&s.expires_at))
-            .bind(to_iso(&s.created_at))
-            .bind(to_iso(&s.updated_at))
-            .bind(&s.ip_address)
-            .bind(&s.user_agent)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        sqlx::query(&format!(
+            "insert into \"session\" ({SESSION_COLS}) values (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&s.id)
+        .bind(&s.token)
+        .bind(&s.user_id)
+        .bind(to_iso(&s.expires_at))
+        .bind(to_iso(&s.created_at))
+        .bind(to_iso(&s.updated_at))
+        .bind(&s.ip_address)
+        .bind(&s.user_agent)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(())
     }
 
     async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
-        let s_cols = SESSION_COLS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-        let u_cols = self.user_cols.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let s_cols = SESSION_COLS
+            .split(", ")
+            .map(|c| format!("s.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let u_cols = self
+            .user_cols
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "select {s_cols}, {u_cols} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = ?"
         );
-        let row = sqlx::query(&sql).bind(token).fetch_optional(&self.pool).await.map_err(backend)?;
+        let row = sqlx::query(&sql)
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(SessionWithUser {
             session: session_from(&row)?,
@@ -360,7 +413,12 @@ impl SessionStore for SqliteStore {
         }))
     }
 
-    async fn extend_session(&self, token: &str, expires_at: Timestamp, updated_at: Timestamp) -> StoreResult<Option<Session>> {
+    async fn extend_session(
+        &self,
+        token: &str,
+        expires_at: Timestamp,
+        updated_at: Timestamp,
+    ) -> StoreResult<Option<Session>> {
         let row = sqlx::query(&format!(
             "update \"session\" set \"expiresAt\" = ?, \"updatedAt\" = ? where \"token\" = ? returning {SESSION_COLS}"
         ))
@@ -392,13 +450,19 @@ impl SessionStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("delete from \"session\" where \"userId\" = ? and \"token\" != ? returning \"token\"")
-            .bind(user_id)
-            .bind(keep.unwrap_or(""))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(
+            "delete from \"session\" where \"userId\" = ? and \"token\" != ? returning \"token\"",
+        )
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)
     }
 
     async fn user_sessions(&self, user_id: &str, now: Timestamp) -> StoreResult<Vec<Session>> {
@@ -463,7 +527,10 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("select 1").execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -476,10 +543,11 @@ impl Store for SqliteStore {
             }
         }
         if existing.iter().any(|e| e == "user") {
-            let cols: Vec<String> = sqlx::query_scalar("select name from pragma_table_info('user')")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
+            let cols: Vec<String> =
+                sqlx::query_scalar("select name from pragma_table_info('user')")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
             for f in self.schema.fields() {
                 if !cols.iter().any(|c| c == &f.key) {
                     plan.push(format!(

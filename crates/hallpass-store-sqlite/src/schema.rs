@@ -54,7 +54,16 @@ pub fn tables(schema: &ProfileSchema) -> Vec<Table> {
 
 /// The indexes Better Auth creates: (name, statement).
 pub const INDEXES: [(&str, &str); 3] = [
-    ("session_userId_idx", "create index \"session_userId_idx\" on \"session\" (\"userId\")"),
-    ("account_userId_idx", "create index \"account_userId_idx\" on \"account\" (\"userId\")"),
-    ("verification_identifier_idx", "create index \"verification_identifier_idx\" on \"verification\" (\"identifier\")"),
+    (
+        "session_userId_idx",
+        "create index \"session_userId_idx\" on \"session\" (\"userId\")",
+    ),
+    (
+        "account_userId_idx",
+        "create index \"account_userId_idx\" on \"account\" (\"userId\")",
+    ),
+    (
+        "verification_identifier_idx",
+        "create index \"verification_identifier_idx\" on \"verification\" (\"identifier\")",
+    ),
 ];

@@ -1,0 +1,157 @@
+//! Building and running the application: open the store, migrate, wire the router and its layers,
+//! serve until SIGTERM or SIGINT.
+
+use crate::config::Config;
+use crate::http::error::ApiError;
+use crate::http::{cors, origin};
+use crate::routes;
+use crate::state::AppState;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use hallpass_core::password::HashPool;
+use hallpass_core::service::JwtPolicy;
+use hallpass_core::{AuthService, Store};
+use hallpass_store_sqlite::SqliteStore;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(String),
+    /// Anything else (threads, sockets).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Opens the store the URL names.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    let url = &config.database_url;
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url, config.profile.clone())
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?;
+        return Ok(Arc::new(store));
+    }
+    Err(StartError::Database(
+        "PostgreSQL support is not in this build yet; use a sqlite: URL".into(),
+    ))
+}
+
+/// The domain service over an open store.
+pub fn service(config: &Config, store: Arc<dyn Store>) -> Result<AuthService, StartError> {
+    let hasher = HashPool::start(
+        config.hash_workers,
+        config.hash_queue,
+        config.password_algorithm,
+    )
+    .map_err(|e| StartError::Other(format!("cannot start hashing threads: {e}")))?;
+    let origin = config.origin();
+    Ok(AuthService::new(
+        store,
+        config.secret.clone(),
+        config.profile.clone(),
+        config.sessions,
+        config.password_lengths,
+        hasher,
+        JwtPolicy {
+            issuer: origin.clone(),
+            audience: origin,
+            ttl: config.jwt_ttl,
+        },
+    ))
+}
+
+/// Opens the store, migrates it when configured to, and builds the router.
+pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
+    let store = open_store(&config).await?;
+    if config.migrate_on_start {
+        let applied = store
+            .migrate()
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?;
+        if !applied.is_empty() {
+            tracing::info!(
+                statements = applied.len(),
+                "database schema brought up to date"
+            );
+        }
+    }
+    let auth = service(&config, store)?;
+    let state = AppState::new(auth, config);
+    Ok((router(state.clone()), state))
+}
+
+/// The whole HTTP surface with its layers.
+pub fn router(state: AppState) -> Router {
+    let api = routes::api_router()
+        .method_not_allowed_fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.trusted.clone(),
+            origin::guard,
+        ));
+    Router::new()
+        .nest("/api/auth", api)
+        .merge(routes::health::root_router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.trusted.clone(), cors::cors))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found().into_response()
+}
+
+/// Serves until SIGTERM or SIGINT, then finishes the requests in flight.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let listen = config.listen;
+    let started = std::time::Instant::now();
+    let (app, state) = build(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| StartError::Other(format!("cannot listen on {listen}: {e}")))?;
+    tracing::info!(
+        %listen,
+        base_url = %state.config.base_url,
+        database = state.auth.store().backend(),
+        secret = ?state.config.secret_source,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "hallpass is listening"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
+    tracing::info!("hallpass stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,559 @@
+//! Configuration: `hallpass.toml`, overridden by environment variables, overridden by flags
+//! (DESIGN.md, decision 7). Everything is checked here, once, so the rest of the server only
+//! sees valid values.
+
+use hallpass_core::password::{Algorithm, LengthPolicy};
+use hallpass_core::profile::{FieldDef, ProfileSchema};
+use hallpass_core::secret::Secret;
+use hallpass_core::SessionPolicy;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Defaults named in DESIGN.md.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4000";
+/// The default public URL.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:4000";
+/// The default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://hallpass.db";
+/// The Docusaurus dev server, trusted unless configured otherwise.
+pub const DEFAULT_TRUSTED_ORIGIN: &str = "http://localhost:3000";
+
+/// The file layout of `hallpass.toml`. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<String>,
+    base_url: Option<String>,
+    secret: Option<String>,
+    database_url: Option<String>,
+    trusted_origins: Option<Vec<String>>,
+    internal_secret: Option<String>,
+    env: Option<String>,
+    #[serde(default)]
+    database: DatabaseFile,
+    #[serde(default)]
+    session: SessionFile,
+    #[serde(default)]
+    password: PasswordFile,
+    #[serde(default)]
+    jwt: JwtFile,
+    profile: Option<ProfileFile>,
+    #[serde(default)]
+    log: LogFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseFile {
+    max_connections: Option<u32>,
+    migrate_on_start: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    expires_in: Option<i64>,
+    update_age: Option<i64>,
+    fresh_age: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordFile {
+    algorithm: Option<Algorithm>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    hash_workers: Option<usize>,
+    hash_queue: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JwtFile {
+    expires_in: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    #[serde(default)]
+    fields: Vec<FieldDef>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogFile {
+    format: Option<String>,
+}
+
+/// Values given as command-line flags; they win over everything.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`.
+    pub config: Option<PathBuf>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--base-url`.
+    pub base_url: Option<String>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--no-migrate`.
+    pub no_migrate: bool,
+}
+
+/// Where the secret came from (for the start-up log; the value is never logged).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretSource {
+    /// HALLPASS_SECRET or BETTER_AUTH_SECRET.
+    Environment,
+    /// `secret` in the file.
+    File,
+    /// A development secret kept in this file.
+    Generated(PathBuf),
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Public URL of the server (cookies, JWT issuer, trusted origin).
+    pub base_url: url::Url,
+    /// The server secret.
+    pub secret: Secret,
+    /// Where the secret came from.
+    pub secret_source: SecretSource,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Connection pool size.
+    pub max_connections: u32,
+    /// Run migrations at start-up.
+    pub migrate_on_start: bool,
+    /// Origins allowed to make state-changing browser requests (besides the base URL's).
+    pub trusted_origins: Vec<String>,
+    /// The shared secret of the internal bridge, if enabled.
+    pub internal_secret: Option<Secret>,
+    /// HALLPASS_ENV=production.
+    pub production: bool,
+    /// Session lifetimes.
+    pub sessions: SessionPolicy,
+    /// Password length rules.
+    pub password_lengths: LengthPolicy,
+    /// Algorithm of new password hashes.
+    pub password_algorithm: Algorithm,
+    /// Threads that hash passwords.
+    pub hash_workers: usize,
+    /// Hash jobs allowed to wait.
+    pub hash_queue: usize,
+    /// JWT lifetime in seconds.
+    pub jwt_ttl: i64,
+    /// Profile fields.
+    pub profile: ProfileSchema,
+    /// `json` for JSON lines, else human-readable.
+    pub log_json: bool,
+}
+
+/// A configuration problem, as a sentence for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+impl Config {
+    /// Loads the file (from `--config`, `HALLPASS_CONFIG`, or `./hallpass.toml` when present),
+    /// applies the environment (`env` looks a name up) and the flags, and checks everything.
+    pub fn load(
+        flags: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let path = flags
+            .config
+            .clone()
+            .or_else(|| env("HALLPASS_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from("hallpass.toml")).filter(|p| p.exists()));
+        let file = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError(format!("cannot read {}: {e}", p.display())))?;
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| ConfigError(format!("{}: {e}", p.display())))?
+            }
+            None => FileConfig::default(),
+        };
+        Config::resolve(file, flags, env)
+    }
+
+    /// Layers file, environment and flags.
+    pub fn resolve(
+        file: FileConfig,
+        flags: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let env = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let production = match env("HALLPASS_ENV").or(file.env).as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => false,
+            Some("production") | Some("prod") => true,
+            Some(other) => {
+                return err(format!(
+                    "HALLPASS_ENV must be development or production, not {other:?}"
+                ))
+            }
+        };
+
+        let listen_raw = flags
+            .listen
+            .clone()
+            .or_else(|| env("HALLPASS_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen: SocketAddr = listen_raw
+            .parse()
+            .map_err(|_| ConfigError(format!("HALLPASS_LISTEN must be an address and port like 127.0.0.1:4000, not {listen_raw:?}")))?;
+
+        let base_raw = flags
+            .base_url
+            .clone()
+            .or_else(|| env("HALLPASS_BASE_URL"))
+            .or(file.base_url)
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into());
+        let base_url = url::Url::parse(&base_raw)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                ConfigError(format!(
+                    "HALLPASS_BASE_URL must be an http(s) URL, not {base_raw:?}"
+                ))
+            })?;
+        if production && base_url.scheme() != "https" {
+            tracing::warn!(
+                "production mode with a base URL that is not https: cookies will not be Secure"
+            );
+        }
+
+        let database_url = flags
+            .database_url
+            .clone()
+            .or_else(|| env("DATABASE_URL"))
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return err("DATABASE_URL must start with sqlite: or postgres://");
+        }
+
+        let (secret, secret_source) = match (env("HALLPASS_SECRET").or_else(|| env("BETTER_AUTH_SECRET")), file.secret) {
+            (Some(s), _) => (Secret::new(s), SecretSource::Environment),
+            (None, Some(s)) => (Secret::new(s), SecretSource::File),
+            (None, None) if production => {
+                return err("HALLPASS_ENV=production needs HALLPASS_SECRET (at least 32 random characters); refusing to start")
+            }
+            (None, None) => {
+                let path = dev_secret_path(&database_url);
+                (load_or_create_dev_secret(&path)?, SecretSource::Generated(path))
+            }
+        };
+        if production {
+            if let Some(why) = secret.production_weakness() {
+                return err(format!(
+                    "the secret is too weak for production: {why}; refusing to start"
+                ));
+            }
+        }
+
+        let trusted_origins = match env("HALLPASS_TRUSTED_ORIGINS") {
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file
+                .trusted_origins
+                .unwrap_or_else(|| vec![DEFAULT_TRUSTED_ORIGIN.into()]),
+        };
+        for o in &trusted_origins {
+            if !o.starts_with("*.") && url::Url::parse(&o.replace("://*.", "://wildcard.")).is_err()
+            {
+                return err(format!(
+                    "trusted origin {o:?} is not a URL origin like https://docs.example.com"
+                ));
+            }
+        }
+
+        let internal_secret = env("HALLPASS_INTERNAL_SECRET")
+            .or(file.internal_secret)
+            .map(Secret::new);
+        if let (true, Some(s)) = (production, &internal_secret) {
+            if let Some(why) = s.production_weakness() {
+                return err(format!(
+                    "HALLPASS_INTERNAL_SECRET is too weak for production: {why}"
+                ));
+            }
+        }
+
+        let defaults = SessionPolicy::default();
+        let sessions = SessionPolicy {
+            expires_in: file.session.expires_in.unwrap_or(defaults.expires_in),
+            update_age: file.session.update_age.unwrap_or(defaults.update_age),
+            fresh_age: file.session.fresh_age.unwrap_or(defaults.fresh_age),
+        };
+        if sessions.expires_in <= 0
+            || sessions.expires_in > 400 * 24 * 3600
+            || sessions.update_age < 0
+            || sessions.fresh_age < 0
+        {
+            return err("session.expires_in must be between 1 s and 400 days; update_age and fresh_age not negative");
+        }
+
+        let lengths = LengthPolicy {
+            min: file.password.min_length.unwrap_or(8),
+            max: file.password.max_length.unwrap_or(128),
+        };
+        if lengths.min == 0 || lengths.min > lengths.max || lengths.max > 1024 {
+            return err(
+                "password.min_length must be at least 1 and at most max_length (at most 1024)",
+            );
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hash_workers = file.password.hash_workers.unwrap_or((cores / 2).max(1));
+        let hash_queue = file.password.hash_queue.unwrap_or(256);
+        if hash_workers == 0 || hash_queue == 0 {
+            return err("password.hash_workers and password.hash_queue must be at least 1");
+        }
+
+        let jwt_ttl = file.jwt.expires_in.unwrap_or(900);
+        if !(10..=24 * 3600).contains(&jwt_ttl) {
+            return err("jwt.expires_in must be between 10 s and one day");
+        }
+
+        let profile = match file.profile {
+            Some(p) => ProfileSchema::new(p.fields).map_err(ConfigError)?,
+            None => ProfileSchema::default(),
+        };
+
+        let max_connections = match env("HALLPASS_DATABASE_MAX_CONNECTIONS") {
+            Some(v) => v.parse().map_err(|_| {
+                ConfigError("HALLPASS_DATABASE_MAX_CONNECTIONS must be a number".into())
+            })?,
+            None => file.database.max_connections.unwrap_or(10),
+        };
+        if max_connections == 0 {
+            return err("database.max_connections must be at least 1");
+        }
+        let log_json = env("HALLPASS_LOG_FORMAT")
+            .or(file.log.format)
+            .is_some_and(|f| f == "json");
+
+        Ok(Config {
+            listen,
+            base_url,
+            secret,
+            secret_source,
+            database_url,
+            max_connections,
+            migrate_on_start: !flags.no_migrate && file.database.migrate_on_start.unwrap_or(true),
+            trusted_origins,
+            internal_secret,
+            production,
+            sessions,
+            password_lengths: lengths,
+            password_algorithm: file.password.algorithm.unwrap_or(Algorithm::Scrypt),
+            hash_workers,
+            hash_queue,
+            jwt_ttl,
+            profile,
+            log_json,
+        })
+    }
+
+    /// The base URL's origin (`http://localhost:4000`): JWT issuer and audience, always trusted.
+    pub fn origin(&self) -> String {
+        self.base_url.origin().ascii_serialization()
+    }
+}
+
+/// Next to the SQLite file, or in the working directory for other databases.
+fn dev_secret_path(database_url: &str) -> PathBuf {
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
+    let dir = file
+        .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| PathBuf::from("."));
+    dir.join("hallpass.secret")
+}
+
+fn load_or_create_dev_secret(path: &Path) -> Result<Secret, ConfigError> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if !existing.is_empty() {
+            return Ok(Secret::new(existing));
+        }
+    }
+    let value = hallpass_core::id::generate_id(48);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| ConfigError(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    write_private(path, &value).map_err(|e| {
+        ConfigError(format!(
+            "cannot write the development secret to {}: {e}",
+            path.display()
+        ))
+    })?;
+    tracing::warn!(path = %path.display(), "no HALLPASS_SECRET set: generated a development secret and stored it; set HALLPASS_SECRET in production");
+    Ok(Secret::new(value))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(value.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)], file: &str) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let file: FileConfig = toml::from_str(file).map_err(|e| ConfigError(e.to_string()))?;
+        Config::resolve(file, &Overrides::default(), &|k| map.get(k).cloned())
+    }
+
+    const GOOD: &str = "a-long-random-secret-0123456789-abcdefghijkl";
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let c = load(&[("HALLPASS_SECRET", GOOD)], "").unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:4000");
+        assert_eq!(c.origin(), "http://localhost:4000");
+        assert_eq!(c.database_url, "sqlite://hallpass.db");
+        assert_eq!(c.trusted_origins, vec!["http://localhost:3000".to_string()]);
+        assert_eq!(c.profile, ProfileSchema::default());
+        assert_eq!(c.jwt_ttl, 900);
+        assert_eq!(c.secret_source, SecretSource::Environment);
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = load(
+            &[
+                ("HALLPASS_SECRET", GOOD),
+                ("HALLPASS_LISTEN", "0.0.0.0:5000"),
+                (
+                    "HALLPASS_TRUSTED_ORIGINS",
+                    "https://a.example, https://b.example",
+                ),
+            ],
+            "listen = \"127.0.0.1:1\"\ntrusted_origins = [\"https://file.example\"]",
+        )
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:5000");
+        assert_eq!(
+            c.trusted_origins,
+            vec![
+                "https://a.example".to_string(),
+                "https://b.example".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn better_auth_secret_is_accepted() {
+        let c = load(&[("BETTER_AUTH_SECRET", GOOD)], "").unwrap();
+        assert_eq!(c.secret_source, SecretSource::Environment);
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_weak_secret() {
+        let missing = load(&[("HALLPASS_ENV", "production")], "").unwrap_err();
+        assert!(missing.0.contains("HALLPASS_SECRET"), "{missing}");
+        let weak = load(
+            &[("HALLPASS_ENV", "production"), ("HALLPASS_SECRET", "short")],
+            "",
+        )
+        .unwrap_err();
+        assert!(weak.0.contains("too weak"), "{weak}");
+        assert!(load(
+            &[("HALLPASS_ENV", "production"), ("HALLPASS_SECRET", GOOD)],
+            ""
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_development_secret_is_generated_once_next_to_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/data/hp.db", dir.path().display());
+        let first = load(&[("DATABASE_URL", &url)], "").unwrap();
+        let second = load(&[("DATABASE_URL", &url)], "").unwrap();
+        let path = dir.path().join("data/hallpass.secret");
+        assert_eq!(first.secret_source, SecretSource::Generated(path.clone()));
+        assert!(path.exists());
+        assert!(first
+            .secret
+            .matches(&std::fs::read_to_string(&path).unwrap()));
+        assert!(second
+            .secret
+            .matches(&std::fs::read_to_string(&path).unwrap()));
+    }
+
+    #[test]
+    fn profile_fields_come_from_the_file() {
+        let c = load(
+            &[("HALLPASS_SECRET", GOOD)],
+            "[[profile.fields]]\nkey = \"os\"\ntype = \"enum\"\nvalues = [\"linux\", \"mac\"]\nrequired = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.profile.fields().len(), 1);
+        assert_eq!(c.profile.fields()[0].key, "os");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert!(load(
+            &[("HALLPASS_SECRET", GOOD), ("HALLPASS_LISTEN", "nope")],
+            ""
+        )
+        .unwrap_err()
+        .0
+        .contains("HALLPASS_LISTEN"));
+        assert!(load(
+            &[("HALLPASS_SECRET", GOOD), ("DATABASE_URL", "mysql://x")],
+            ""
+        )
+        .unwrap_err()
+        .0
+        .contains("DATABASE_URL"));
+        assert!(load(&[("HALLPASS_SECRET", GOOD)], "unknown_key = 1").is_err());
+        assert!(load(
+            &[("HALLPASS_SECRET", GOOD)],
+            "[[profile.fields]]\nkey = \"email\"\ntype = \"string\""
+        )
+        .is_err());
+    }
+}

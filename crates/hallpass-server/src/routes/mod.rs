@@ -1,0 +1,38 @@
+//! The Better Auth compatible API under `/api/auth`, one module per resource, and health checks.
+
+pub mod health;
+pub mod jwt;
+pub mod sessions;
+pub mod sign_in;
+pub mod sign_up;
+pub mod users;
+
+use crate::state::AppState;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use serde_json::Value;
+
+/// Every `/api/auth` route.
+pub fn api_router() -> Router<AppState> {
+    Router::new()
+        .merge(sign_up::router())
+        .merge(sign_in::router())
+        .merge(sessions::router())
+        .merge(users::router())
+        .merge(jwt::router())
+        .merge(health::api_router())
+}
+
+/// A JSON answer with extra headers (cookies, tokens).
+pub fn json_with(value: &Value, headers: HeaderMap) -> Response {
+    let mut res = (StatusCode::OK, axum::Json(value)).into_response();
+    res.headers_mut().extend(headers);
+    res
+}
+
+/// `cache-control: no-store` and `pragma: no-cache`, as get-session sends.
+pub fn no_store(headers: &mut HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}

@@ -1,0 +1,115 @@
+//! The application state every handler shares.
+
+use crate::config::Config;
+use crate::http::cookies::{self, CookieConfig};
+use crate::http::error::ApiResult;
+use crate::http::origin::TrustedOrigins;
+use axum::http::{header, HeaderMap};
+use hallpass_core::service::{ClientInfo, ReadOptions, SessionRead};
+use hallpass_core::{AuthService, SessionWithUser};
+use std::sync::Arc;
+
+/// Shared state: the auth service and the HTTP-level settings.
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+/// What [`AppState`] holds.
+pub struct AppInner {
+    /// The domain service.
+    pub auth: AuthService,
+    /// Cookie names and attributes.
+    pub cookies: CookieConfig,
+    /// Trusted origins (origin checks, callbacks, CORS).
+    pub trusted: Arc<TrustedOrigins>,
+    /// The configuration the server started with.
+    pub config: Config,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub fn new(auth: AuthService, config: Config) -> AppState {
+        let cookies = CookieConfig::new(
+            config.base_url.scheme() == "https",
+            config.sessions.expires_in,
+        );
+        let trusted = Arc::new(TrustedOrigins::new(
+            &config.origin(),
+            &config.trusted_origins,
+        ));
+        AppState(Arc::new(AppInner {
+            auth,
+            cookies,
+            trusted,
+            config,
+        }))
+    }
+
+    /// The session token the request presents (bearer or cookie), signature checked.
+    pub fn token(&self, headers: &HeaderMap) -> Option<String> {
+        cookies::session_token(headers, &self.cookies, &self.config.secret)
+    }
+
+    /// Whether the request's session was made with rememberMe false.
+    pub fn dont_remember(&self, headers: &HeaderMap) -> bool {
+        cookies::dont_remember(headers, &self.cookies, &self.config.secret)
+    }
+
+    /// The valid session of the request, or 401 (Better Auth's `sessionMiddleware`).
+    pub async fn current(&self, headers: &HeaderMap) -> ApiResult<SessionWithUser> {
+        let token = self.token(headers);
+        match self
+            .auth
+            .require_session(token.as_deref(), ReadOptions { no_refresh: true })
+            .await?
+        {
+            SessionRead::Valid(s) | SessionRead::Refreshed(s) => Ok(s),
+            SessionRead::Missing | SessionRead::Expired => {
+                Err(crate::http::error::ApiError::unauthorized())
+            }
+        }
+    }
+
+    /// Sets the session cookie on a response.
+    pub fn set_session_cookie(&self, headers: &mut HeaderMap, token: &str, remember: bool) {
+        cookies::set_session(headers, &self.cookies, &self.config.secret, token, remember);
+    }
+
+    /// Expires the session cookies on a response.
+    pub fn expire_session_cookie(&self, headers: &mut HeaderMap) {
+        cookies::expire_session(headers, &self.cookies);
+    }
+}
+
+/// IP and user agent for a new session, as Better Auth records them: the `x-forwarded-for` IP when
+/// it holds exactly one valid address, else `""`.
+pub fn client_info(headers: &HeaderMap) -> ClientInfo {
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.contains(','))
+        .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        })
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+    let ua: String = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(512)
+        .collect();
+    ClientInfo {
+        ip_address: ip,
+        user_agent: ua,
+    }
+}
