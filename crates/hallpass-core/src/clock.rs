@@ -55,7 +55,7 @@ mod tests {
         let t = from_millis(1_795_312_963_000);
         assert_eq!(
             t.map(|t| to_iso(&t)).as_deref(),
-            Some("2026-11-20T01:22:43.000Z")
+            Some("2026-11-22T02:02:43.000Z")
         );
     }
 

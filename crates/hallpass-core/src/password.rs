@@ -114,6 +114,29 @@ pub fn verify_blocking(password: &str, stored: &str) -> bool {
     }
 }
 
+/// A well-formed hash that no password matches. Verifying against it costs exactly what a real
+/// verification costs (the work is in deriving the key, not in comparing it), so an unknown email
+/// is not answered faster than a wrong password. Built without hashing, so start-up stays instant.
+fn decoy_hash(algorithm: Algorithm) -> String {
+    let mut salt = [0u8; 16];
+    OsRng.fill_bytes(&mut salt);
+    match algorithm {
+        Algorithm::Scrypt => format!("{}:{}", hex::encode(salt), "0".repeat(SCRYPT_LEN * 2)),
+        Algorithm::Argon2id => {
+            use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
+            let p = argon2::Params::default();
+            format!(
+                "$argon2id$v=19$m={},t={},p={}${}${}",
+                p.m_cost(),
+                p.t_cost(),
+                p.p_cost(),
+                STANDARD_NO_PAD.encode(salt),
+                STANDARD_NO_PAD.encode([0u8; 32])
+            )
+        }
+    }
+}
+
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 /// A fixed set of threads that run password hashing, fed by a bounded queue. When the queue is
@@ -144,15 +167,10 @@ impl HashPool {
                     }
                 })?;
         }
-        // A hash of random bytes: verifying against it costs what a real verification costs, so an
-        // unknown email is not answered faster than a wrong password.
-        let mut random = [0u8; 24];
-        OsRng.fill_bytes(&mut random);
-        let decoy = hash_blocking(&hex::encode(random), algorithm).unwrap_or_default();
         Ok(HashPool {
             queue: tx,
             algorithm,
-            decoy: Arc::new(decoy),
+            decoy: Arc::new(decoy_hash(algorithm)),
         })
     }
 
@@ -225,6 +243,21 @@ mod tests {
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_blocking("correct horse", &hash));
         assert!(!verify_blocking("wrong horse", &hash));
+    }
+
+    #[test]
+    fn decoys_are_well_formed_and_match_nothing() {
+        for alg in [Algorithm::Scrypt, Algorithm::Argon2id] {
+            let decoy = decoy_hash(alg);
+            assert!(!verify_blocking("", &decoy));
+            assert!(!verify_blocking("password123", &decoy));
+        }
+        let (salt, key) = decoy_hash(Algorithm::Scrypt)
+            .split_once(':')
+            .map(|(a, b)| (a.len(), b.len()))
+            .unwrap();
+        assert_eq!((salt, key), (32, 128));
+        assert!(argon2::PasswordHash::new(&decoy_hash(Algorithm::Argon2id)).is_ok());
     }
 
     #[test]
