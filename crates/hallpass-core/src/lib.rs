@@ -5,6 +5,7 @@
 //! the store crates translate the storage traits into SQL. Normalization (email case, NFKC passwords)
 //! happens here, once, so every database behaves the same.
 
+pub mod cache;
 pub mod clock;
 pub mod email;
 pub mod error;

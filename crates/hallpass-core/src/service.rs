@@ -2,6 +2,7 @@
 //! these methods; these call the store. Better Auth's semantics (reference, sections 2 and 3) are
 //! kept here so that every transport (the Better Auth API, the plain REST bridge, the CLI) shares them.
 
+use crate::cache::{Invalidation, SessionCache};
 use crate::clock::{now, Timestamp};
 use crate::email::Email;
 use crate::error::DomainError;
@@ -25,6 +26,10 @@ pub struct SessionPolicy {
     pub update_age: i64,
     /// How young a session must be for sensitive listings (`list-sessions`); 0 disables the check.
     pub fresh_age: i64,
+    /// How long, in milliseconds, a process may answer a session check from memory before reading
+    /// the database again; 0 disables the cache. Changes made through this process (and, on
+    /// PostgreSQL, through any process) are seen at once regardless.
+    pub cache_ttl_ms: u64,
 }
 
 impl Default for SessionPolicy {
@@ -33,6 +38,7 @@ impl Default for SessionPolicy {
             expires_in: 7 * 24 * 3600,
             update_age: 24 * 3600,
             fresh_age: 24 * 3600,
+            cache_ttl_ms: 5000,
         }
     }
 }
@@ -110,6 +116,7 @@ pub struct AuthService {
     hasher: HashPool,
     keys: KeyRing,
     jwt: JwtPolicy,
+    cache: Arc<SessionCache>,
 }
 
 fn check_name(name: &str) -> Result<(), DomainError> {
@@ -145,6 +152,25 @@ impl AuthService {
         jwt: JwtPolicy,
     ) -> AuthService {
         let keys = KeyRing::new(store.clone(), secret);
+        let cache = Arc::new(SessionCache::new(std::time::Duration::from_millis(
+            sessions.cache_ttl_ms,
+        )));
+        if let (Some(mut feed), Ok(rt)) =
+            (store.invalidations(), tokio::runtime::Handle::try_current())
+        {
+            let cache = Arc::clone(&cache);
+            rt.spawn(async move {
+                loop {
+                    match feed.recv().await {
+                        Ok(what) => cache.invalidate(&what),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            cache.invalidate(&Invalidation::All)
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    }
+                }
+            });
+        }
         AuthService {
             store,
             schema,
@@ -153,6 +179,13 @@ impl AuthService {
             hasher,
             keys,
             jwt,
+            cache,
+        }
+    }
+
+    fn forget_tokens(&self, tokens: &[String]) {
+        for t in tokens {
+            self.cache.invalidate(&Invalidation::Session(t.clone()));
         }
     }
 
@@ -286,13 +319,24 @@ impl AuthService {
         token: &str,
         opts: ReadOptions,
     ) -> Result<SessionRead, DomainError> {
-        let Some(mut found) = self.store.session_with_user(token).await? else {
+        let cached = self.cache.get(token);
+        let from_cache = cached.is_some();
+        let found = match cached {
+            Some(found) => Some(found),
+            None => self.store.session_with_user(token).await?,
+        };
+        let Some(mut found) = found else {
             return Ok(SessionRead::Missing);
         };
         let t = now();
         if found.session.expires_at <= t {
+            self.cache
+                .invalidate(&Invalidation::Session(token.to_owned()));
             self.store.delete_session(token).await?;
             return Ok(SessionRead::Expired);
+        }
+        if !from_cache {
+            self.cache.put(&found);
         }
         let p = self.sessions;
         let due = found.session.expires_at - Duration::seconds(p.expires_in)
@@ -308,9 +352,14 @@ impl AuthService {
         {
             Some(s) => {
                 found.session = s;
+                self.cache.put(&found);
                 Ok(SessionRead::Refreshed(found))
             }
-            None => Ok(SessionRead::Missing),
+            None => {
+                self.cache
+                    .invalidate(&Invalidation::Session(token.to_owned()));
+                Ok(SessionRead::Missing)
+            }
         }
     }
 
@@ -331,6 +380,8 @@ impl AuthService {
 
     /// Ends the session with this token (sign-out); no error when there is none.
     pub async fn sign_out(&self, token: &str) -> Result<(), DomainError> {
+        self.cache
+            .invalidate(&Invalidation::Session(token.to_owned()));
         self.store.delete_session(token).await?;
         Ok(())
     }
@@ -383,10 +434,10 @@ impl AuthService {
             return Err(DomainError::NoFieldsToUpdate);
         }
         changes.updated_at = Some(now());
-        self.store
-            .update_user(user_id, &changes)
-            .await?
-            .ok_or(DomainError::UserNotFound)
+        let user = self.store.update_user(user_id, &changes).await?;
+        let user = user.ok_or(DomainError::UserNotFound)?;
+        self.cache.put_user(&user);
+        Ok(user)
     }
 
     /// Changes the password after checking the current one (`/change-password`). With
@@ -414,7 +465,8 @@ impl AuthService {
         if !revoke_others {
             return Ok(None);
         }
-        self.store.delete_user_sessions(&user.id, None).await?;
+        let gone = self.store.delete_user_sessions(&user.id, None).await?;
+        self.forget_tokens(&gone);
         Ok(Some(self.new_session(&user.id, true, client).await?))
     }
 
@@ -429,7 +481,10 @@ impl AuthService {
 
     /// Ends one of the user's sessions; a token that is not theirs changes nothing.
     pub async fn revoke_session(&self, user_id: &str, token: &str) -> Result<(), DomainError> {
-        self.store.delete_user_session(user_id, token).await?;
+        if self.store.delete_user_session(user_id, token).await? {
+            self.cache
+                .invalidate(&Invalidation::Session(token.to_owned()));
+        }
         Ok(())
     }
 
@@ -439,7 +494,8 @@ impl AuthService {
         user_id: &str,
         keep: Option<&str>,
     ) -> Result<(), DomainError> {
-        self.store.delete_user_sessions(user_id, keep).await?;
+        let gone = self.store.delete_user_sessions(user_id, keep).await?;
+        self.forget_tokens(&gone);
         Ok(())
     }
 
@@ -459,9 +515,19 @@ impl AuthService {
     }
 
     /// A signed JWT about this user (`/token`, `set-auth-jwt`).
+    /// A JWT signed for the same user state within the last few seconds is handed out again, so
+    /// a burst of session checks does not sign a token each.
     pub async fn issue_jwt(&self, user: &User) -> Result<String, DomainError> {
+        let reuse = std::time::Duration::from_secs(30).min(std::time::Duration::from_secs(
+            (self.jwt.ttl / 30).max(0) as u64,
+        ));
+        if let Some(jwt) = self.cache.jwt(user, reuse) {
+            return Ok(jwt);
+        }
         let key = self.keys.current().await?;
-        Ok(key.sign(&self.jwt_claims(user, now())))
+        let jwt = key.sign(&self.jwt_claims(user, now()));
+        self.cache.put_jwt(user, &jwt);
+        Ok(jwt)
     }
 
     /// The public keys (`/jwks`).
@@ -512,6 +578,8 @@ impl AuthService {
 
     /// Deletes a user with their sessions and accounts.
     pub async fn delete_user(&self, user_id: &str) -> Result<(), DomainError> {
+        self.cache
+            .invalidate(&Invalidation::User(user_id.to_owned()));
         if self.store.delete_user(user_id).await? {
             Ok(())
         } else {

@@ -1,6 +1,7 @@
 //! Storage traits, split by role. Each database store (SQLite, PostgreSQL) implements all of them
 //! over Better Auth's schema; the shared store test suite drives every implementation the same way.
 
+use crate::cache::Invalidation;
 use crate::clock::Timestamp;
 use crate::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
 use async_trait::async_trait;
@@ -113,4 +114,9 @@ pub trait Store: UserStore + SessionStore + KeyStore {
     async fn migration_plan(&self) -> StoreResult<Vec<String>>;
     /// Brings the schema up to date: creates what is missing, never drops or rewrites data.
     async fn migrate(&self) -> StoreResult<Vec<String>>;
+    /// Changes made by other processes sharing the database (PostgreSQL LISTEN/NOTIFY), so caches
+    /// stay correct across processes. None for stores that only one server process uses.
+    fn invalidations(&self) -> Option<tokio::sync::broadcast::Receiver<Invalidation>> {
+        None
+    }
 }

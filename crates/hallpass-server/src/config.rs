@@ -56,6 +56,7 @@ struct SessionFile {
     expires_in: Option<i64>,
     update_age: Option<i64>,
     fresh_age: Option<i64>,
+    cache_ttl_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -301,7 +302,11 @@ impl Config {
             expires_in: file.session.expires_in.unwrap_or(defaults.expires_in),
             update_age: file.session.update_age.unwrap_or(defaults.update_age),
             fresh_age: file.session.fresh_age.unwrap_or(defaults.fresh_age),
+            cache_ttl_ms: file.session.cache_ttl_ms.unwrap_or(defaults.cache_ttl_ms),
         };
+        if sessions.cache_ttl_ms > 60_000 {
+            return err("session.cache_ttl_ms must be at most 60000 (a minute)");
+        }
         if sessions.expires_in <= 0
             || sessions.expires_in > 400 * 24 * 3600
             || sessions.update_age < 0
