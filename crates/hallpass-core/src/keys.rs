@@ -153,7 +153,7 @@ impl KeyRing {
             self.store.insert_signing_key(&key).await?;
             stored.insert(0, key);
         }
-        stored.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        stored.sort_by_key(|k| std::cmp::Reverse(k.created_at));
         let current = stored
             .iter()
             .filter(|k| usable(k))

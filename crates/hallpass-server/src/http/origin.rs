@@ -44,7 +44,7 @@ impl TrustedOrigins {
             return false;
         };
         let normalized = u.origin().ascii_serialization();
-        if self.exact.iter().any(|e| *e == normalized) {
+        if self.exact.contains(&normalized) {
             return true;
         }
         let Some(host) = u.host_str() else {
