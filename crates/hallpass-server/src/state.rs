@@ -96,10 +96,19 @@ pub fn client_info(headers: &HeaderMap) -> ClientInfo {
         .filter(|v| !v.contains(','))
         .and_then(|v| v.trim().parse::<std::net::IpAddr>().ok())
         .map(|ip| match ip {
-            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
-            v4 => v4,
+            // Better Auth expands IPv6 and masks it to /64 (reference, 8.3); IPv4-mapped becomes IPv4.
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => v4.to_string(),
+                None => {
+                    let s = v6.segments();
+                    format!(
+                        "{:04x}:{:04x}:{:04x}:{:04x}:0000:0000:0000:0000",
+                        s[0], s[1], s[2], s[3]
+                    )
+                }
+            },
+            v4 => v4.to_string(),
         })
-        .map(|ip| ip.to_string())
         .unwrap_or_default();
     let ua: String = headers
         .get(header::USER_AGENT)

@@ -24,10 +24,11 @@ async fn sign_up(
     headers: HeaderMap,
     FormOrJsonBody(body): FormOrJsonBody,
 ) -> ApiResult<Response> {
+    let email_is_string = matches!(&body, Some(serde_json::Value::Object(o)) if o.get("email").is_some_and(serde_json::Value::is_string));
     let mut f = Fields::object(body)?;
     let name = f.string("name");
     let email = f.string("email");
-    if !email.is_empty() && Email::parse(&email).is_none() {
+    if email_is_string && Email::parse(&email).is_none() {
         f.push("[body.email] Invalid email address".into());
     }
     let password = f.non_empty("password");
