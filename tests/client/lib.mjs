@@ -20,6 +20,13 @@ export const IS_PEER = process.env.PEER === "1";
 export const EVIL_ORIGIN = "http://evil.example";
 export const PASSWORD = "correct horse battery";
 
+// Fail fast and clearly, once per test file, when nothing is listening.
+try {
+  await fetch(`${API}/ok`, { signal: AbortSignal.timeout(10_000) });
+} catch (e) {
+  throw new Error(`no server answers at ${API}/ok (start one, or set HALLPASS_URL): ${e.cause?.code || e.message}`);
+}
+
 const secure = BASE.startsWith("https://");
 export const COOKIE = {
   session: `${secure ? "__Secure-" : ""}better-auth.session_token`,
