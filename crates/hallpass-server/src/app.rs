@@ -12,6 +12,7 @@ use axum::Router;
 use hallpass_core::password::HashPool;
 use hallpass_core::service::JwtPolicy;
 use hallpass_core::{AuthService, Store};
+use hallpass_store_postgres::{notify::SharedStore, PostgresStore};
 use hallpass_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -37,9 +38,11 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
             .map_err(|e| StartError::Database(e.to_string()))?;
         return Ok(Arc::new(store));
     }
-    Err(StartError::Database(
-        "PostgreSQL support is not in this build yet; use a sqlite: URL".into(),
-    ))
+    let store = PostgresStore::connect(url, config.profile.clone(), config.max_connections)
+        .await
+        .map_err(|e| StartError::Database(e.to_string()))?;
+    // Several processes may share this database: keep their session caches coherent.
+    Ok(Arc::new(SharedStore::start(store)))
 }
 
 /// The domain service over an open store.

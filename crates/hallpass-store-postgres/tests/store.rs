@@ -1,0 +1,584 @@
+//! The shared store suite against PostgreSQL (a scratch database per test), and the compatibility
+//! checks against a database laid out by Better Auth itself (reference, 6.2).
+//!
+//! The server comes from `HALLPASS_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/test`).
+//! When it cannot be reached the tests say so once and pass, unless `HALLPASS_REQUIRE_PG=1`, which
+//! makes an unreachable server a failure (CI sets it).
+
+// A failed expectation in a test or its helpers is a test failure: panicking is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use hallpass_core::profile::ProfileSchema;
+use hallpass_store_postgres::PostgresStore;
+use hallpass_store_tests::{store_tests, StoreUnderTest};
+use sqlx::{Connection, PgConnection, PgPool};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Scratch databases older than this are leftovers of runs that died before cleaning up.
+const LEFTOVER_AGE_SECS: u64 = 3600;
+
+fn server_url() -> String {
+    std::env::var("HALLPASS_TEST_PG").unwrap_or_else(|_| DEFAULT_SERVER.into())
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Checks once per test process that the server answers, and removes old scratch databases.
+async fn server_reachable(server: &str) -> Result<(), String> {
+    static PROBE: tokio::sync::OnceCell<Result<(), String>> = tokio::sync::OnceCell::const_new();
+    PROBE
+        .get_or_init(|| async {
+            let mut admin = admin_connection(server).await?;
+            drop_leftovers(&mut admin).await;
+            let _ = admin.close().await;
+            Ok(())
+        })
+        .await
+        .clone()
+}
+
+async fn admin_connection(server: &str) -> Result<PgConnection, String> {
+    match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(server)).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 5 seconds".into()),
+    }
+}
+
+async fn drop_database(admin: &mut PgConnection, name: &str) {
+    let forced = sqlx::query(&format!("drop database if exists \"{name}\" with (force)"))
+        .execute(&mut *admin)
+        .await;
+    if forced.is_err() {
+        // Servers before 13 have no FORCE.
+        let _ = sqlx::query(&format!("drop database if exists \"{name}\""))
+            .execute(&mut *admin)
+            .await;
+    }
+}
+
+async fn drop_leftovers(admin: &mut PgConnection) {
+    let names: Vec<String> = sqlx::query_scalar(
+        r"select datname::text from pg_database where datname like 'hp\_test\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        let born: Option<u64> = name.split('_').nth(2).and_then(|s| s.parse().ok());
+        if born.is_some_and(|born| born + LEFTOVER_AGE_SECS < unix_secs()) {
+            drop_database(admin, &name).await;
+        }
+    }
+}
+
+/// Says once why the PostgreSQL tests are skipped, past the test harness's output capture.
+fn report_skip(server: &str, why: &str) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if !SAID.swap(true, Ordering::SeqCst) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: PostgreSQL store tests: cannot reach {server} ({why}); set HALLPASS_REQUIRE_PG=1 to fail instead"
+        );
+    }
+}
+
+/// A database of its own for one test: `hp_test_<unix seconds>_<random>`, dropped (forcibly) when
+/// the guard goes, even when the test panics.
+struct ScratchDatabase {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl ScratchDatabase {
+    /// None when the server cannot be reached and that is allowed.
+    async fn create() -> Option<ScratchDatabase> {
+        let server = server_url();
+        let required =
+            std::env::var("HALLPASS_REQUIRE_PG").is_ok_and(|v| !v.is_empty() && v != "0");
+        let reachable = server_reachable(&server)
+            .await
+            .and(admin_connection(&server).await);
+        let mut admin = match reachable {
+            Ok(admin) => admin,
+            Err(why) if required => {
+                panic!(
+                    "HALLPASS_REQUIRE_PG is set but PostgreSQL at {server} is not reachable: {why}"
+                )
+            }
+            Err(why) => {
+                report_skip(&server, &why);
+                return None;
+            }
+        };
+        let name = format!(
+            "hp_test_{}_{}",
+            unix_secs(),
+            hallpass_core::id::generate_id(12).to_lowercase()
+        );
+        sqlx::query(&format!("create database \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("creating scratch database {name}: {e}"));
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(&server).unwrap();
+        url.set_path(&format!("/{name}"));
+        Some(ScratchDatabase {
+            server,
+            name,
+            url: url.to_string(),
+        })
+    }
+
+    /// A plain pool on the scratch database, for laying out tables by hand and reading raw rows.
+    async fn pool(&self) -> PgPool {
+        PgPool::connect(&self.url).await.unwrap()
+    }
+
+    async fn store(&self, schema: ProfileSchema) -> PostgresStore {
+        PostgresStore::connect(&self.url, schema, 4).await.unwrap()
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        // Drop runs outside any async context we could await in; clean up on a thread of its own.
+        let server = self.server.clone();
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = admin_connection(&server).await {
+                    drop_database(&mut admin, &name).await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A store on a scratch database of its own.
+async fn fresh_store() -> Option<StoreUnderTest> {
+    let db = ScratchDatabase::create().await?;
+    let store = db.store(ProfileSchema::default()).await;
+    Some(StoreUnderTest::new(Arc::new(store), db))
+}
+
+store_tests!(fresh_store());
+
+#[tokio::test]
+async fn processes_migrating_at_once_take_turns() {
+    let Some(db) = ScratchDatabase::create().await else {
+        return;
+    };
+    let stores = [
+        db.store(ProfileSchema::default()).await,
+        db.store(ProfileSchema::default()).await,
+        db.store(ProfileSchema::default()).await,
+        db.store(ProfileSchema::default()).await,
+    ];
+    use hallpass_core::Store;
+
+    let (a, b, c, d) = tokio::join!(
+        stores[0].migrate(),
+        stores[1].migrate(),
+        stores[2].migrate(),
+        stores[3].migrate()
+    );
+
+    let applied: Vec<usize> = [a, b, c, d]
+        .into_iter()
+        .map(|r| r.expect("every migration succeeds").len())
+        .collect();
+    let mut sorted = applied.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [0, 0, 0, 8],
+        "statements applied per process: {applied:?}"
+    );
+    assert_eq!(
+        stores[0].migration_plan().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
+/// Better Auth's PostgreSQL tables exactly as `npx auth migrate` creates them (reference, 6.2),
+/// with the default profile fields in place of the reference's example fields.
+const BETTER_AUTH_DDL: [&str; 8] = [
+    r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" boolean not null, "image" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null, "software_background" text, "hardware_background" text)"#,
+    r#"create table "session" ("id" text not null primary key, "expiresAt" timestamptz not null, "token" text not null unique, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null, "ipAddress" text, "userAgent" text, "userId" text not null references "user" ("id") on delete cascade)"#,
+    r#"create table "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" timestamptz, "refreshTokenExpiresAt" timestamptz, "scope" text, "password" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null)"#,
+    r#"create table "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null, "expiresAt" timestamptz not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null)"#,
+    r#"create table "jwks" ("id" text not null primary key, "publicKey" text not null, "privateKey" text not null, "createdAt" timestamptz not null, "expiresAt" timestamptz, "alg" text, "crv" text)"#,
+    r#"create index "session_userId_idx" on "session" ("userId")"#,
+    r#"create index "account_userId_idx" on "account" ("userId")"#,
+    r#"create index "verification_identifier_idx" on "verification" ("identifier")"#,
+];
+
+/// Rows as Better Auth writes them through `pg` (reference, 6.1 "Example rows", in PostgreSQL's
+/// types): `Date`s sent with their offset, native booleans, empty IP and agent, the private key as
+/// a JSON string.
+const BETTER_AUTH_ROWS: [&str; 4] = [
+    r#"insert into "user" values ('YYrAE72FjqF8mxy3j8H9CUFdIXwHBO1X', 'A', 'a@example.com', true, null, '2026-11-22T02:02:43.318+00:00', '2026-11-22T04:05:00.001+02:00', 'intermediate', null)"#,
+    r#"insert into "session" values ('F9O7mwBqm69dKN30eBix5cEzZtcPAvKC', '2026-11-29T02:02:43.322+00:00', 'GHb7zBCzNQ9gpAhDeSL17U5xvGBS8HOg', '2026-11-22T02:02:43.322+00:00', '2026-11-22T02:02:43.322+00:00', '', '', 'YYrAE72FjqF8mxy3j8H9CUFdIXwHBO1X')"#,
+    r#"insert into "account" values ('eKmOVHy2ragURXrHmsue0uiauadlQIfD', 'YYrAE72FjqF8mxy3j8H9CUFdIXwHBO1X', 'credential', 'YYrAE72FjqF8mxy3j8H9CUFdIXwHBO1X', null, null, null, null, null, null, '92a6f8dd7af64791d43e735868787f52:ef81', '2026-11-22T02:02:43.320+00:00', '2026-11-22T02:02:43.320+00:00')"#,
+    r#"insert into "jwks" values ('f8sI4XDXZIIc69xeEMPNKnXzeqVFVF8T', '{"crv":"Ed25519","x":"IUDv","kty":"OKP"}', '"a5c463d8"', '2026-11-22T02:02:43.500+00:00', null, 'EdDSA', 'Ed25519')"#,
+];
+
+mod better_auth_layout {
+    use super::*;
+    use hallpass_core::clock::parse_iso;
+    use hallpass_core::model::{CredentialAccount, Session, User, UserChanges};
+    use hallpass_core::profile::FieldDef;
+    use hallpass_core::store::{KeyStore, SessionStore, Store, StoredKey, UserStore};
+    use serde_json::{json, Map, Value};
+
+    fn t(iso: &str) -> chrono::DateTime<chrono::Utc> {
+        parse_iso(iso).unwrap()
+    }
+
+    async fn run(pool: &PgPool, statements: &[&str]) {
+        for statement in statements {
+            sqlx::query(statement).execute(pool).await.unwrap();
+        }
+    }
+
+    type Columns = Vec<(String, String, i32, String, String, Option<String>)>;
+    type Constraints = Vec<(String, String, String, String)>;
+    type Indexes = Vec<(String, String)>;
+
+    /// The schema as PostgreSQL describes it: every column with its type, nullability and
+    /// default; every named constraint (not the NOT NULL checks, whose names hold OIDs) with its
+    /// delete rule; every index with its definition.
+    async fn schema_of(pool: &PgPool) -> (Columns, Constraints, Indexes) {
+        let columns = sqlx::query_as(
+            "select table_name::text, column_name::text, ordinal_position::int4, data_type::text, is_nullable::text, column_default::text
+             from information_schema.columns where table_schema = current_schema()
+             order by table_name, ordinal_position",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let constraints = sqlx::query_as(
+            "select tc.constraint_name::text, tc.table_name::text, tc.constraint_type::text, coalesce(rc.delete_rule::text, '')
+             from information_schema.table_constraints tc
+             left join information_schema.referential_constraints rc
+               on rc.constraint_schema = tc.constraint_schema and rc.constraint_name = tc.constraint_name
+             where tc.table_schema = current_schema() and tc.constraint_type <> 'CHECK'
+             order by 1",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let indexes = sqlx::query_as(
+            "select indexname::text, indexdef::text from pg_indexes where schemaname = current_schema() order by 1",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        (columns, constraints, indexes)
+    }
+
+    #[tokio::test]
+    async fn hallpass_creates_the_schema_better_auth_creates() {
+        let Some(by_better_auth) = ScratchDatabase::create().await else {
+            return;
+        };
+        let Some(by_hallpass) = ScratchDatabase::create().await else {
+            return;
+        };
+        let better_auth_pool = by_better_auth.pool().await;
+        run(&better_auth_pool, &BETTER_AUTH_DDL).await;
+        let store = by_hallpass.store(ProfileSchema::default()).await;
+
+        store.migrate().await.unwrap();
+
+        let expected = schema_of(&better_auth_pool).await;
+        let (columns, constraints, indexes) = &expected;
+        assert_eq!(columns.len(), 9 + 8 + 13 + 6 + 7, "{columns:#?}");
+        let names: Vec<&str> = constraints.iter().map(|c| c.0.as_str()).collect();
+        for name in [
+            "user_email_key",
+            "session_token_key",
+            "session_userId_fkey",
+            "user_pkey",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+        assert_eq!(indexes.len(), 5 + 2 + 3, "{indexes:#?}");
+        assert_eq!(schema_of(store.pool()).await, expected);
+    }
+
+    #[tokio::test]
+    async fn a_database_made_by_better_auth_needs_no_migration_and_reads_back() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let pool = db.pool().await;
+        run(&pool, &BETTER_AUTH_DDL).await;
+        run(&pool, &BETTER_AUTH_ROWS).await;
+
+        let store = db.store(ProfileSchema::default()).await;
+
+        assert_eq!(store.migration_plan().await.unwrap(), Vec::<String>::new());
+        let mut profile = Map::new();
+        profile.insert("software_background".into(), json!("intermediate"));
+        profile.insert("hardware_background".into(), Value::Null);
+        let user = User {
+            id: "YYrAE72FjqF8mxy3j8H9CUFdIXwHBO1X".into(),
+            name: "A".into(),
+            email: "a@example.com".into(),
+            email_verified: true,
+            image: None,
+            created_at: t("2026-11-22T02:02:43.318Z"),
+            updated_at: t("2026-11-22T02:05:00.001Z"),
+            profile,
+        };
+        assert_eq!(
+            store.user_by_email("a@example.com").await.unwrap(),
+            Some(user.clone())
+        );
+        assert_eq!(
+            store.password_hash(&user.id).await.unwrap().as_deref(),
+            Some("92a6f8dd7af64791d43e735868787f52:ef81")
+        );
+        let session = Session {
+            id: "F9O7mwBqm69dKN30eBix5cEzZtcPAvKC".into(),
+            token: "GHb7zBCzNQ9gpAhDeSL17U5xvGBS8HOg".into(),
+            user_id: user.id.clone(),
+            expires_at: t("2026-11-29T02:02:43.322Z"),
+            created_at: t("2026-11-22T02:02:43.322Z"),
+            updated_at: t("2026-11-22T02:02:43.322Z"),
+            ip_address: String::new(),
+            user_agent: String::new(),
+        };
+        let found = store
+            .session_with_user(&session.token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((found.session, found.user), (session.clone(), user.clone()));
+        assert_eq!(
+            store
+                .user_sessions(&user.id, t("2026-11-29T02:02:43.321Z"))
+                .await
+                .unwrap(),
+            vec![session]
+        );
+        assert_eq!(
+            store
+                .user_sessions(&user.id, t("2026-11-29T02:02:43.322Z"))
+                .await
+                .unwrap(),
+            Vec::new()
+        );
+        assert_eq!(
+            store.signing_keys().await.unwrap(),
+            vec![StoredKey {
+                id: "f8sI4XDXZIIc69xeEMPNKnXzeqVFVF8T".into(),
+                public_key: r#"{"crv":"Ed25519","x":"IUDv","kty":"OKP"}"#.into(),
+                private_key: r#""a5c463d8""#.into(),
+                created_at: t("2026-11-22T02:02:43.500Z"),
+                expires_at: None,
+                alg: Some("EdDSA".into()),
+                crv: Some("Ed25519".into()),
+            }]
+        );
+        // And the user is deleted the way Better Auth's foreign keys say.
+        assert!(store.delete_user(&user.id).await.unwrap());
+        let left: i64 = sqlx::query_scalar(
+            r#"select (select count(*) from "session") + (select count(*) from "account")"#,
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[tokio::test]
+    async fn hallpass_writes_rows_the_way_better_auth_does() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let pool = db.pool().await;
+        run(&pool, &BETTER_AUTH_DDL).await;
+        let store = db.store(ProfileSchema::default()).await;
+        let mut profile = Map::new();
+        profile.insert("software_background".into(), json!("advanced"));
+        profile.insert("hardware_background".into(), Value::Null);
+        let user = User {
+            id: "u".repeat(32),
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            email_verified: false,
+            image: None,
+            created_at: t("2026-11-22T02:02:43.000Z"),
+            // Below the millisecond: stored truncated, as Better Auth's JavaScript dates would be.
+            updated_at: "2026-11-22T02:02:43.318999Z".parse().unwrap(),
+            profile,
+        };
+        let account = CredentialAccount {
+            id: "a".repeat(32),
+            user_id: user.id.clone(),
+            password_hash: "00:11".into(),
+            created_at: user.created_at,
+        };
+
+        store.insert_user(&user, &account).await.unwrap();
+        store
+            .insert_session(&Session {
+                id: "s".repeat(32),
+                token: "T".repeat(32),
+                user_id: user.id.clone(),
+                expires_at: t("2026-11-29T02:02:43.318Z"),
+                created_at: user.created_at,
+                updated_at: user.created_at,
+                ip_address: String::new(),
+                user_agent: String::new(),
+            })
+            .await
+            .unwrap();
+
+        let user_row: (bool, String, String, Option<String>, Option<String>) = sqlx::query_as(
+            r#"select "emailVerified", to_char("createdAt" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), to_char("updatedAt" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), "software_background", "hardware_background" from "user""#,
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            user_row,
+            (
+                false,
+                "2026-11-22T02:02:43.000000Z".into(),
+                "2026-11-22T02:02:43.318000Z".into(),
+                Some("advanced".into()),
+                None
+            )
+        );
+        let account_row: (String, String, String, String, bool) = sqlx::query_as(
+            r#"select "accountId", "providerId", "userId", "password", "createdAt" = "updatedAt" from "account""#,
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            account_row,
+            (
+                user.id.clone(),
+                "credential".into(),
+                user.id.clone(),
+                "00:11".into(),
+                true
+            )
+        );
+        let session_row: (String, String) =
+            sqlx::query_as(r#"select "ipAddress", "userAgent" from "session""#)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(session_row, (String::new(), String::new()));
+    }
+
+    #[tokio::test]
+    async fn a_better_auth_database_without_the_profile_columns_gets_only_them_added() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let pool = db.pool().await;
+        let user_table = BETTER_AUTH_DDL[0].replace(
+            r#", "software_background" text, "hardware_background" text"#,
+            "",
+        );
+        let mut statements = vec![user_table.as_str()];
+        statements.extend(&BETTER_AUTH_DDL[1..]);
+        statements.push(
+            r#"insert into "user" values ('u1', 'A', 'a@example.com', false, null, now(), now())"#,
+        );
+        run(&pool, &statements).await;
+        let store = db.store(ProfileSchema::default()).await;
+
+        let plan = store.migration_plan().await.unwrap();
+        let applied = store.migrate().await.unwrap();
+
+        let expected = vec![
+            r#"alter table "user" add column "software_background" text"#.to_string(),
+            r#"alter table "user" add column "hardware_background" text"#.to_string(),
+        ];
+        assert_eq!(plan, expected);
+        assert_eq!(applied, expected);
+        assert_eq!(store.migration_plan().await.unwrap(), Vec::<String>::new());
+        let user = store.user_by_id("u1").await.unwrap().unwrap();
+        assert_eq!(
+            Value::Object(user.profile),
+            json!({"software_background": null, "hardware_background": null})
+        );
+    }
+
+    #[tokio::test]
+    async fn missing_indexes_are_created_and_nothing_else() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let pool = db.pool().await;
+        run(&pool, &BETTER_AUTH_DDL[..5]).await;
+        let store = db.store(ProfileSchema::default()).await;
+
+        let plan = store.migration_plan().await.unwrap();
+
+        assert_eq!(plan, BETTER_AUTH_DDL[5..].to_vec());
+    }
+
+    #[tokio::test]
+    async fn profile_values_stored_with_another_type_are_returned_as_they_are() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let pool = db.pool().await;
+        let user_table = BETTER_AUTH_DDL[0].replace(
+            r#""software_background" text, "hardware_background" text"#,
+            r#""age" text, "newsletter" integer, "nick" integer, "score" numeric"#,
+        );
+        let mut statements = vec![user_table.as_str()];
+        statements.extend(&BETTER_AUTH_DDL[1..]);
+        statements.push(
+            r#"insert into "user" values ('u1', 'A', 'a@example.com', false, null, now(), now(), 'notanumber', 1, 42, 1.5)"#,
+        );
+        run(&pool, &statements).await;
+        let fields: Vec<FieldDef> = serde_json::from_value(json!([
+            {"key": "age", "type": "number"},
+            {"key": "newsletter", "type": "boolean"},
+            {"key": "nick", "type": "string"},
+            {"key": "score", "type": "number"}
+        ]))
+        .unwrap();
+        let store = db.store(ProfileSchema::new(fields).unwrap()).await;
+
+        let user = store.user_by_id("u1").await.unwrap().unwrap();
+
+        assert_eq!(store.migration_plan().await.unwrap(), Vec::<String>::new());
+        assert_eq!(
+            Value::Object(user.profile),
+            json!({"age": "notanumber", "newsletter": 1, "nick": 42, "score": 1.5})
+        );
+        // A valid new value still fits the old column: PostgreSQL assigns the number to text.
+        let mut changes = UserChanges::default();
+        changes.profile.insert("age".into(), json!(7));
+        let updated = store.update_user("u1", &changes).await.unwrap().unwrap();
+        assert_eq!(updated.profile["age"], json!("7"));
+    }
+}
