@@ -38,7 +38,10 @@ impl SharedStore {
     /// Wraps a store and starts listening (needs a Tokio runtime).
     pub fn start(inner: PostgresStore) -> SharedStore {
         let (feed, _) = broadcast::channel(4096);
-        let pool = inner.pool().clone();
+        // A pool of its own, so the held LISTEN connection does not take one from request handling.
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect_lazy_with((*inner.pool().connect_options()).clone());
         let tx = feed.clone();
         tokio::spawn(async move {
             loop {
@@ -165,7 +168,8 @@ impl SessionStore for SharedStore {
         keep: Option<&str>,
     ) -> StoreResult<Vec<String>> {
         let out = self.inner.delete_user_sessions(user_id, keep).await?;
-        // One message for all of them: a token list could exceed NOTIFY's payload limit.
+        // A few sessions are named one by one; beyond that one message for the user covers them
+        // all (a long token list would not fit NOTIFY's payload limit).
         for token in out.iter().take(8) {
             self.notify(format!("s:{token}")).await;
         }

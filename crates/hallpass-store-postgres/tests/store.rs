@@ -106,9 +106,10 @@ impl ScratchDatabase {
         let server = server_url();
         let required =
             std::env::var("HALLPASS_REQUIRE_PG").is_ok_and(|v| !v.is_empty() && v != "0");
-        let reachable = server_reachable(&server)
-            .await
-            .and(admin_connection(&server).await);
+        let reachable = match server_reachable(&server).await {
+            Ok(()) => admin_connection(&server).await,
+            Err(why) => Err(why),
+        };
         let mut admin = match reachable {
             Ok(admin) => admin,
             Err(why) if required => {
@@ -182,6 +183,7 @@ store_tests!(fresh_store());
 
 #[tokio::test]
 async fn processes_migrating_at_once_take_turns() {
+    use hallpass_core::Store;
     let Some(db) = ScratchDatabase::create().await else {
         return;
     };
@@ -191,7 +193,6 @@ async fn processes_migrating_at_once_take_turns() {
         db.store(ProfileSchema::default()).await,
         db.store(ProfileSchema::default()).await,
     ];
-    use hallpass_core::Store;
 
     let (a, b, c, d) = tokio::join!(
         stores[0].migrate(),
@@ -215,6 +216,87 @@ async fn processes_migrating_at_once_take_turns() {
         stores[0].migration_plan().await.unwrap(),
         Vec::<String>::new()
     );
+}
+
+mod shared_store {
+    use super::*;
+    use hallpass_core::cache::Invalidation;
+    use hallpass_core::model::UserChanges;
+    use hallpass_core::store::{SessionStore, Store, UserStore};
+    use hallpass_store_postgres::notify::SharedStore;
+    use hallpass_store_tests::{inserted, inserted_session, t0, t0_plus_ms};
+    use tokio::sync::broadcast::Receiver;
+
+    /// The next invalidation, waiting at most two seconds.
+    async fn next(feed: &mut Receiver<Invalidation>) -> Invalidation {
+        tokio::time::timeout(Duration::from_secs(2), feed.recv())
+            .await
+            .expect("an invalidation within 2 s")
+            .expect("an open feed")
+    }
+
+    /// The next invalidation that is not `All` (sent whenever a listener (re)connects).
+    async fn next_change(feed: &mut Receiver<Invalidation>) -> Invalidation {
+        loop {
+            match next(feed).await {
+                Invalidation::All => continue,
+                what => return what,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn changes_made_by_one_process_reach_the_others() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let here = SharedStore::start(db.store(ProfileSchema::default()).await);
+        let there = SharedStore::start(db.store(ProfileSchema::default()).await);
+        let mut feed = there
+            .invalidations()
+            .expect("a PostgreSQL store has a feed");
+        // Listening has started once the listener says everything may have changed.
+        assert_eq!(next(&mut feed).await, Invalidation::All);
+        here.migrate().await.unwrap();
+        let ada = inserted(&here, "ada@example.com", t0()).await;
+        let signed_out = inserted_session(&here, &ada, t0()).await;
+        let first = inserted_session(&here, &ada, t0_plus_ms(1)).await;
+        let second = inserted_session(&here, &ada, t0_plus_ms(2)).await;
+
+        assert!(here.delete_session(&signed_out.token).await.unwrap());
+        assert_eq!(
+            next_change(&mut feed).await,
+            Invalidation::Session(signed_out.token.clone())
+        );
+
+        let changes = UserChanges {
+            name: Some("Ada King".into()),
+            updated_at: Some(t0_plus_ms(10)),
+            ..UserChanges::default()
+        };
+        here.update_user(&ada.id, &changes).await.unwrap();
+        assert_eq!(
+            next_change(&mut feed).await,
+            Invalidation::User(ada.id.clone())
+        );
+
+        let revoked = here.delete_user_sessions(&ada.id, None).await.unwrap();
+        assert_eq!(revoked.len(), 2);
+        let mut announced = vec![next_change(&mut feed).await, next_change(&mut feed).await];
+        announced.sort_by_key(|what| format!("{what:?}"));
+        let mut expected = vec![
+            Invalidation::Session(first.token.clone()),
+            Invalidation::Session(second.token.clone()),
+        ];
+        expected.sort_by_key(|what| format!("{what:?}"));
+        assert_eq!(announced, expected);
+
+        assert!(here.delete_user(&ada.id).await.unwrap());
+        assert_eq!(
+            next_change(&mut feed).await,
+            Invalidation::User(ada.id.clone())
+        );
+    }
 }
 
 /// Better Auth's PostgreSQL tables exactly as `npx auth migrate` creates them (reference, 6.2),
