@@ -183,9 +183,11 @@ impl KeyRing {
         })
     }
 
-    /// The JWKS document (`{"keys":[…]}`).
+    /// The JWKS document (`{"keys":[…]}`), always read from the table: verifiers fetch it rarely,
+    /// and a key another process just made (two processes starting on an empty table) must be
+    /// published at once.
     pub async fn jwks(&self) -> Result<Value, StoreError> {
-        Ok(self.fresh().await?.1)
+        Ok(self.reload().await?.1)
     }
 
     /// Makes a new key that signs from now on; the old ones stay published.
