@@ -180,11 +180,52 @@ impl SqliteStore {
         row.map(|r| self.user_from(&r, 0)).transpose()
     }
 
-    async fn existing_tables(&self) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("select name from sqlite_master where type in ('table', 'index')")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)
+    /// What is missing, read on one connection (so `migrate` can plan inside its own lock).
+    async fn plan_on(&self, conn: &mut sqlx::SqliteConnection) -> StoreResult<Vec<String>> {
+        let existing: Vec<String> =
+            sqlx::query_scalar("select name from sqlite_master where type in ('table', 'index')")
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(backend)?;
+        let mut plan = Vec::new();
+        for t in schema::tables(&self.schema) {
+            if !existing.iter().any(|e| e == t.name) {
+                plan.push(t.create);
+            }
+        }
+        if existing.iter().any(|e| e == "user") {
+            let cols: Vec<String> =
+                sqlx::query_scalar("select name from pragma_table_info('user')")
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+            for f in self.schema.fields() {
+                if !cols.iter().any(|c| c == &f.key) {
+                    plan.push(format!(
+                        "alter table \"user\" add column {} {}",
+                        quote(&f.key),
+                        schema::column_type(&f.kind)
+                    ));
+                }
+            }
+        }
+        for (name, create) in schema::INDEXES {
+            if !existing.iter().any(|e| e == name) {
+                plan.push(create.to_string());
+            }
+        }
+        Ok(plan)
+    }
+
+    async fn plan_and_apply(&self, conn: &mut sqlx::SqliteConnection) -> StoreResult<Vec<String>> {
+        let plan = self.plan_on(conn).await?;
+        for stmt in &plan {
+            sqlx::query(stmt)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(plan)
     }
 }
 
@@ -535,44 +576,30 @@ impl Store for SqliteStore {
     }
 
     async fn migration_plan(&self) -> StoreResult<Vec<String>> {
-        let existing = self.existing_tables().await?;
-        let mut plan = Vec::new();
-        for t in schema::tables(&self.schema) {
-            if !existing.iter().any(|e| e == t.name) {
-                plan.push(t.create);
-            }
-        }
-        if existing.iter().any(|e| e == "user") {
-            let cols: Vec<String> =
-                sqlx::query_scalar("select name from pragma_table_info('user')")
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(backend)?;
-            for f in self.schema.fields() {
-                if !cols.iter().any(|c| c == &f.key) {
-                    plan.push(format!(
-                        "alter table \"user\" add column {} {}",
-                        quote(&f.key),
-                        schema::column_type(&f.kind)
-                    ));
-                }
-            }
-        }
-        for (name, create) in schema::INDEXES {
-            if !existing.iter().any(|e| e == name) {
-                plan.push(create.to_string());
-            }
-        }
-        Ok(plan)
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        self.plan_on(&mut conn).await
     }
 
     async fn migrate(&self) -> StoreResult<Vec<String>> {
-        let plan = self.migration_plan().await?;
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        for stmt in &plan {
-            sqlx::query(stmt).execute(&mut *tx).await.map_err(backend)?;
+        // BEGIN IMMEDIATE takes the write lock before planning: two processes migrating one file
+        // at the same moment take turns, and the second finds nothing left to do.
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        sqlx::query("begin immediate")
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        match self.plan_and_apply(&mut conn).await {
+            Ok(plan) => {
+                sqlx::query("commit")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend)?;
+                Ok(plan)
+            }
+            Err(e) => {
+                let _ = sqlx::query("rollback").execute(&mut *conn).await;
+                Err(e)
+            }
         }
-        tx.commit().await.map_err(backend)?;
-        Ok(plan)
     }
 }

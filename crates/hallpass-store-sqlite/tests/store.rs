@@ -340,3 +340,33 @@ mod better_auth_layout {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processes_migrating_one_file_at_once_take_turns() {
+    use hallpass_core::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_in(&dir);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = SqliteStore::connect(&url, ProfileSchema::default())
+            .await
+            .unwrap();
+        tasks.push(tokio::spawn(async move {
+            store.migrate().await.map(|plan| plan.len())
+        }));
+    }
+    let mut applied = Vec::new();
+    for t in tasks {
+        applied.push(t.await.unwrap().unwrap());
+    }
+    assert_eq!(
+        applied.iter().filter(|n| **n > 0).count(),
+        1,
+        "exactly one applies: {applied:?}"
+    );
+    assert_eq!(
+        applied.iter().sum::<usize>(),
+        8,
+        "5 tables and 3 indexes: {applied:?}"
+    );
+}
