@@ -25,6 +25,8 @@ pub struct SqliteStore {
     pool: SqlitePool,
     schema: ProfileSchema,
     user_cols: String,
+    /// The session-with-user join, built once: it runs on every session check the cache misses.
+    session_join: String,
 }
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -138,10 +140,22 @@ impl SqliteStore {
             user_cols.push_str(", ");
             user_cols.push_str(&quote(&f.key));
         }
+        let prefixed = |cols: &str, alias: &str| {
+            cols.split(", ")
+                .map(|c| format!("{alias}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let session_join = format!(
+            "select {}, {} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = ?",
+            prefixed(SESSION_COLS, "s"),
+            prefixed(&user_cols, "u")
+        );
         Ok(SqliteStore {
             pool,
             schema,
             user_cols,
+            session_join,
         })
     }
 
@@ -428,21 +442,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
-        let s_cols = SESSION_COLS
-            .split(", ")
-            .map(|c| format!("s.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let u_cols = self
-            .user_cols
-            .split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "select {s_cols}, {u_cols} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = ?"
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&self.session_join)
             .bind(token)
             .fetch_optional(&self.pool)
             .await
