@@ -30,7 +30,8 @@ pub struct PostgresStore {
     /// The `user` columns every user query selects, in [`rows::user_from`]'s order.
     user_cols: String,
     /// The same, qualified by the alias `u` (for the session join).
-    user_cols_u: String,
+    /// The session-with-user join, built once: it runs on every session check the cache misses.
+    session_join: String,
 }
 
 /// The select list of `user`: the core columns, then each profile column as JSON text, so a value
@@ -93,7 +94,15 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             user_cols: user_select(&schema, ""),
-            user_cols_u: user_select(&schema, "u."),
+            session_join: format!(
+                "select {}, {} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = $1",
+                SESSION_COLS
+                    .split(", ")
+                    .map(|c| format!("s.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                user_select(&schema, "u.")
+            ),
             schema,
         })
     }
@@ -351,16 +360,7 @@ impl SessionStore for PostgresStore {
     }
 
     async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
-        let s_cols = SESSION_COLS
-            .split(", ")
-            .map(|c| format!("s.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "select {s_cols}, {} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = $1",
-            self.user_cols_u
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&self.session_join)
             .bind(token)
             .fetch_optional(&self.pool)
             .await
