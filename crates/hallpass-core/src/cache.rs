@@ -1,19 +1,36 @@
 //! An in-process cache of sessions and users, so a session check costs no database round trip.
 //!
-//! Correctness rules: every change this process makes updates or drops the affected entries at
-//! once; changes made by other processes reach it through the store's invalidation feed (PostgreSQL
-//! LISTEN/NOTIFY) when there is one; and no entry is trusted longer than `ttl`, which bounds
-//! staleness even when a feed message is lost (or, on SQLite, when the CLI changes the file).
+//! Correctness rules:
+//! - Every change this process makes is written to the database first and invalidated here
+//!   second, so a check that starts after the change has answered can only read the new state.
+//! - A read that *started* before an invalidation never puts what it read into the cache: each
+//!   database read takes a [`ReadTicket`] (the invalidation generation) before it starts, and
+//!   [`SessionCache::put`] refuses the entry when the session or the user was invalidated after
+//!   that ticket. This closes the race where a check misses the cache, reads a row that is being
+//!   deleted, and puts it back after the deletion's invalidation.
+//! - Changes made by other processes arrive through the store's invalidation feed (PostgreSQL
+//!   LISTEN/NOTIFY), and are applied the same way; no entry is trusted longer than `ttl`, which
+//!   bounds staleness when a feed message is lost (or, on SQLite, when another tool changes the file).
+//!
+//! Invalidations leave tombstones (the generation at which a token or a user was invalidated).
+//! Tombstones are dropped oldest first once there are many or they are old; dropping one raises a
+//! floor below which every ticket is refused, so forgetting a tombstone can cost a cache fill but
+//! never lets a stale read in.
 
 use crate::model::{Session, SessionWithUser, User};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Entries kept before the cache is emptied and refilled (a simple, bounded-memory policy).
 const MAX_ENTRIES: usize = 100_000;
+/// Tombstones kept; beyond that the oldest are folded into the floor.
+const MAX_TOMBSTONES: usize = 10_000;
+/// Age after which a tombstone is folded into the floor (a database read in flight longer than
+/// this loses its cache fill, nothing more).
+const TOMBSTONE_AGE: Duration = Duration::from_secs(30);
 
-/// What another process changed.
+/// What was changed, by this process or (through the feed) by another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invalidation {
     /// A session was deleted or changed.
@@ -24,17 +41,83 @@ pub enum Invalidation {
     All,
 }
 
+/// Taken before a database read; the read's result may enter the cache only if nothing it covers
+/// was invalidated since.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReadTicket(u64);
+
 struct UserEntry {
-    user: User,
+    user: Arc<User>,
     at: Instant,
+    /// The generation when this user entry was made; a session entry counts only while it
+    /// carries the same epoch, so dropping the user drops all their sessions in O(1).
+    epoch: u64,
     jwt: Option<(String, Instant)>,
+}
+
+struct SessionEntry {
+    session: Arc<Session>,
+    at: Instant,
+    user_epoch: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+    Session,
+    User,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Bumped by every invalidation.
+    generation: u64,
+    /// Tickets at or below this are refused.
+    floor: u64,
+    sessions: HashMap<String, SessionEntry>,
+    users: HashMap<String, UserEntry>,
+    /// Generation of the latest invalidation of each token or user id still remembered.
+    tombstones: HashMap<(Kind, String), u64>,
+    /// The same tombstones in the order they were made, for pruning.
+    tombstone_order: VecDeque<(Instant, u64, Kind, String)>,
+}
+
+impl Inner {
+    fn invalidated_after(&self, kind: Kind, key: &str, ticket: ReadTicket) -> bool {
+        ticket.0 < self.floor
+            || self
+                .tombstones
+                .get(&(kind, key.to_owned()))
+                .is_some_and(|g| *g > ticket.0)
+    }
+
+    fn tombstone(&mut self, kind: Kind, key: &str) {
+        let now = Instant::now();
+        self.tombstones
+            .insert((kind, key.to_owned()), self.generation);
+        self.tombstone_order
+            .push_back((now, self.generation, kind, key.to_owned()));
+        while let Some((at, generation, _, _)) = self.tombstone_order.front() {
+            if self.tombstone_order.len() <= MAX_TOMBSTONES && at.elapsed() < TOMBSTONE_AGE {
+                break;
+            }
+            let generation = *generation;
+            if let Some((_, _, kind, key)) = self.tombstone_order.pop_front() {
+                // A newer tombstone for the same key stays.
+                let entry = (kind, key);
+                if self.tombstones.get(&entry) == Some(&generation) {
+                    self.tombstones.remove(&entry);
+                }
+            }
+            // Tickets taken before this generation can no longer be told apart: refuse them all.
+            self.floor = self.floor.max(generation);
+        }
+    }
 }
 
 /// The cache.
 pub struct SessionCache {
     ttl: Duration,
-    sessions: Mutex<HashMap<String, (Session, Instant)>>,
-    users: Mutex<HashMap<String, UserEntry>>,
+    inner: Mutex<Inner>,
 }
 
 impl SessionCache {
@@ -42,9 +125,14 @@ impl SessionCache {
     pub fn new(ttl: Duration) -> SessionCache {
         SessionCache {
             ttl,
-            sessions: Mutex::new(HashMap::new()),
-            users: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Inner::default()),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps inconsistent in a way that matters
+        // more than losing the cache: keep serving.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn fresh(&self, at: Instant) -> bool {
@@ -56,94 +144,115 @@ impl SessionCache {
         if self.ttl.is_zero() {
             return None;
         }
-        let session = {
-            let map = self.sessions.lock().ok()?;
-            let (s, at) = map.get(token)?;
-            self.fresh(*at).then(|| s.clone())?
+        let (session, user) = {
+            let inner = self.lock();
+            let s = inner.sessions.get(token)?;
+            if !self.fresh(s.at) {
+                return None;
+            }
+            let u = inner.users.get(&s.session.user_id)?;
+            if !self.fresh(u.at) || u.epoch != s.user_epoch {
+                return None;
+            }
+            (Arc::clone(&s.session), Arc::clone(&u.user))
         };
-        let users = self.users.lock().ok()?;
-        let entry = users.get(&session.user_id)?;
-        self.fresh(entry.at).then(|| SessionWithUser {
-            session,
-            user: entry.user.clone(),
+        // The deep copies are made outside the lock.
+        Some(SessionWithUser {
+            session: Session::clone(&session),
+            user: User::clone(&user),
         })
     }
 
-    /// Remembers a session and its user.
-    pub fn put(&self, found: &SessionWithUser) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let now = Instant::now();
-        if let Ok(mut map) = self.sessions.lock() {
-            if map.len() >= MAX_ENTRIES {
-                map.clear();
-            }
-            map.insert(found.session.token.clone(), (found.session.clone(), now));
-        }
-        self.put_user(&found.user);
+    /// A ticket for a database read that is about to start.
+    pub fn ticket(&self) -> ReadTicket {
+        ReadTicket(self.lock().generation)
     }
 
-    /// Remembers a user's new state (after an update this process made).
-    pub fn put_user(&self, user: &User) {
+    /// Remembers a session and its user, read from the database after `ticket` was taken, unless
+    /// either was invalidated since. Returns whether it was kept.
+    pub fn put(&self, found: &SessionWithUser, ticket: ReadTicket) -> bool {
         if self.ttl.is_zero() {
-            return;
+            return false;
         }
-        if let Ok(mut users) = self.users.lock() {
-            if users.len() >= MAX_ENTRIES {
-                users.clear();
-            }
-            users.insert(
-                user.id.clone(),
-                UserEntry {
-                    user: user.clone(),
-                    at: Instant::now(),
-                    jwt: None,
-                },
-            );
+        let session = Arc::new(found.session.clone());
+        let user = Arc::new(found.user.clone());
+        let now = Instant::now();
+        let mut inner = self.lock();
+        if inner.invalidated_after(Kind::Session, &session.token, ticket)
+            || inner.invalidated_after(Kind::User, &user.id, ticket)
+        {
+            return false;
         }
+        if inner.sessions.len() >= MAX_ENTRIES {
+            inner.sessions.clear();
+        }
+        if inner.users.len() >= MAX_ENTRIES {
+            inner.users.clear();
+        }
+        let generation = inner.generation;
+        let (epoch, jwt) = match inner.users.get(&user.id) {
+            // The user's other cached sessions stay valid; a JWT stays reusable if nothing changed.
+            Some(e) => (e.epoch, e.jwt.clone().filter(|_| *e.user == *user)),
+            None => (generation, None),
+        };
+        inner.sessions.insert(
+            session.token.clone(),
+            SessionEntry {
+                session,
+                at: now,
+                user_epoch: epoch,
+            },
+        );
+        inner.users.insert(
+            user.id.clone(),
+            UserEntry {
+                user,
+                at: now,
+                epoch,
+                jwt,
+            },
+        );
+        true
     }
 
     /// A JWT issued for this exact user state within `reuse`, if any.
     pub fn jwt(&self, user: &User, reuse: Duration) -> Option<String> {
-        let users = self.users.lock().ok()?;
-        let entry = users.get(&user.id)?;
+        let inner = self.lock();
+        let entry = inner.users.get(&user.id)?;
         let (jwt, at) = entry.jwt.as_ref()?;
-        (entry.user == *user && at.elapsed() < reuse).then(|| jwt.clone())
+        (*entry.user == *user && at.elapsed() < reuse).then(|| jwt.clone())
     }
 
     /// Remembers the JWT issued for a user.
     pub fn put_jwt(&self, user: &User, jwt: &str) {
-        if let Ok(mut users) = self.users.lock() {
-            if let Some(entry) = users.get_mut(&user.id).filter(|e| e.user == *user) {
-                entry.jwt = Some((jwt.to_owned(), Instant::now()));
-            }
+        let mut inner = self.lock();
+        if let Some(entry) = inner.users.get_mut(&user.id).filter(|e| *e.user == *user) {
+            entry.jwt = Some((jwt.to_owned(), Instant::now()));
         }
     }
 
-    /// Applies an invalidation.
+    /// Applies an invalidation: drops the entries and refuses reads that started before it.
     pub fn invalidate(&self, what: &Invalidation) {
+        let mut inner = self.lock();
+        inner.generation += 1;
         match what {
             Invalidation::Session(token) => {
-                if let Ok(mut map) = self.sessions.lock() {
-                    map.remove(token);
-                }
+                inner.sessions.remove(token);
+                inner.tombstone(Kind::Session, token);
             }
             Invalidation::User(id) => {
-                if let Ok(mut users) = self.users.lock() {
-                    users.remove(id);
-                }
-                if let Ok(mut map) = self.sessions.lock() {
-                    map.retain(|_, (s, _)| s.user_id != *id);
-                }
+                // Without its user entry (and, once it is back, with a new epoch), no session of
+                // this user cached so far is answered from memory: each is read again, and a read
+                // from before this point is refused by the tombstone.
+                inner.users.remove(id);
+                inner.tombstone(Kind::User, id);
             }
             Invalidation::All => {
-                if let Ok(mut map) = self.sessions.lock() {
-                    map.clear();
-                }
-                if let Ok(mut users) = self.users.lock() {
-                    users.clear();
-                }
+                inner.sessions.clear();
+                inner.users.clear();
+                inner.tombstones.clear();
+                inner.tombstone_order.clear();
+                inner.floor = inner.generation;
             }
         }
     }
@@ -181,11 +290,15 @@ mod tests {
         }
     }
 
+    fn cache() -> SessionCache {
+        SessionCache::new(Duration::from_secs(60))
+    }
+
     #[test]
     fn cached_sessions_come_back_until_invalidated() {
-        let c = SessionCache::new(Duration::from_secs(60));
-        c.put(&sample("t1", "u1"));
-        c.put(&sample("t2", "u1"));
+        let c = cache();
+        c.put(&sample("t1", "u1"), c.ticket());
+        c.put(&sample("t2", "u1"), c.ticket());
         assert!(c.get("t1").is_some());
         c.invalidate(&Invalidation::Session("t1".into()));
         assert!(c.get("t1").is_none());
@@ -195,19 +308,115 @@ mod tests {
     }
 
     #[test]
-    fn user_updates_are_seen_through_every_session() {
-        let c = SessionCache::new(Duration::from_secs(60));
-        c.put(&sample("t1", "u1"));
-        let mut u = sample("t1", "u1").user;
-        u.name = "changed".into();
-        c.put_user(&u);
-        assert_eq!(c.get("t1").map(|s| s.user.name), Some("changed".into()));
+    fn a_read_that_started_before_a_session_invalidation_is_not_cached() {
+        let c = cache();
+        let ticket = c.ticket();
+        c.invalidate(&Invalidation::Session("t1".into()));
+        assert!(!c.put(&sample("t1", "u1"), ticket));
+        assert!(c.get("t1").is_none());
+        // Another token of the same user is unaffected.
+        assert!(c.put(&sample("t2", "u1"), ticket));
+    }
+
+    #[test]
+    fn a_read_that_started_before_a_user_invalidation_is_not_cached() {
+        let c = cache();
+        let ticket = c.ticket();
+        c.invalidate(&Invalidation::User("u1".into()));
+        assert!(!c.put(&sample("t1", "u1"), ticket));
+        assert!(c.get("t1").is_none());
+        assert!(c.put(&sample("t9", "u2"), ticket));
+    }
+
+    #[test]
+    fn a_read_that_started_after_the_invalidation_is_cached() {
+        let c = cache();
+        c.invalidate(&Invalidation::Session("t1".into()));
+        let ticket = c.ticket();
+        assert!(c.put(&sample("t1", "u1"), ticket));
+        assert!(c.get("t1").is_some());
+    }
+
+    #[test]
+    fn invalidating_everything_refuses_every_read_in_flight() {
+        let c = cache();
+        let ticket = c.ticket();
+        c.invalidate(&Invalidation::All);
+        assert!(!c.put(&sample("t1", "u1"), ticket));
+        assert!(c.put(&sample("t1", "u1"), c.ticket()));
+    }
+
+    #[test]
+    fn forgotten_tombstones_still_refuse_older_reads() {
+        let c = cache();
+        let ticket = c.ticket();
+        c.invalidate(&Invalidation::Session("t1".into()));
+        for i in 0..MAX_TOMBSTONES + 10 {
+            c.invalidate(&Invalidation::Session(format!("other{i}")));
+        }
+        assert!(!c
+            .lock()
+            .tombstones
+            .contains_key(&(Kind::Session, "t1".into())));
+        assert!(!c.put(&sample("t1", "u1"), ticket));
+        assert!(c.lock().tombstones.len() <= MAX_TOMBSTONES);
+    }
+
+    #[test]
+    fn concurrent_readers_never_resurrect_an_invalidated_session() {
+        // Readers take a ticket, "read the database" (a shared flag saying whether the row still
+        // exists) and put what they read; a writer deletes the row then invalidates. After the
+        // invalidation returned, no reader may find the session in the cache.
+        use std::sync::atomic::{AtomicBool, Ordering};
+        for _ in 0..50 {
+            let c = Arc::new(cache());
+            let row = Arc::new(AtomicBool::new(true));
+            let stop = Arc::new(AtomicBool::new(false));
+            let readers: Vec<_> = (0..4)
+                .map(|_| {
+                    let (c, row, stop) = (c.clone(), row.clone(), stop.clone());
+                    std::thread::spawn(move || {
+                        while !stop.load(Ordering::SeqCst) {
+                            if c.get("t1").is_none() {
+                                let ticket = c.ticket();
+                                if row.load(Ordering::SeqCst) {
+                                    std::thread::yield_now();
+                                    c.put(&sample("t1", "u1"), ticket);
+                                }
+                            }
+                        }
+                    })
+                })
+                .collect();
+            std::thread::sleep(Duration::from_millis(2));
+            row.store(false, Ordering::SeqCst);
+            c.invalidate(&Invalidation::Session("t1".into()));
+            for _ in 0..200 {
+                assert!(c.get("t1").is_none(), "a deleted session came back");
+                std::thread::yield_now();
+            }
+            stop.store(true, Ordering::SeqCst);
+            for r in readers {
+                r.join().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn sessions_cached_before_a_user_invalidation_do_not_come_back_with_the_user() {
+        let c = cache();
+        c.put(&sample("deleted-elsewhere", "u1"), c.ticket());
+        // Another process deleted many sessions of u1 and announced only the user.
+        c.invalidate(&Invalidation::User("u1".into()));
+        c.put(&sample("still-live", "u1"), c.ticket());
+        assert!(c.get("still-live").is_some());
+        assert!(c.get("deleted-elsewhere").is_none());
     }
 
     #[test]
     fn entries_expire_after_the_ttl() {
         let c = SessionCache::new(Duration::from_millis(30));
-        c.put(&sample("t1", "u1"));
+        c.put(&sample("t1", "u1"), c.ticket());
         std::thread::sleep(Duration::from_millis(50));
         assert!(c.get("t1").is_none());
     }
@@ -215,15 +424,15 @@ mod tests {
     #[test]
     fn a_zero_ttl_disables_the_cache() {
         let c = SessionCache::new(Duration::ZERO);
-        c.put(&sample("t1", "u1"));
+        c.put(&sample("t1", "u1"), c.ticket());
         assert!(c.get("t1").is_none());
     }
 
     #[test]
     fn a_jwt_is_reused_only_for_the_same_user_state() {
-        let c = SessionCache::new(Duration::from_secs(60));
+        let c = cache();
         let s = sample("t1", "u1");
-        c.put(&s);
+        c.put(&s, c.ticket());
         c.put_jwt(&s.user, "jwt-1");
         assert_eq!(
             c.jwt(&s.user, Duration::from_secs(30)).as_deref(),
@@ -231,6 +440,7 @@ mod tests {
         );
         let mut changed = s.user.clone();
         changed.name = "x".into();
+        assert_eq!(c.jwt(&changed, Duration::ZERO), None);
         assert_eq!(c.jwt(&changed, Duration::from_secs(30)), None);
         assert_eq!(c.jwt(&s.user, Duration::ZERO), None);
     }

@@ -105,6 +105,9 @@ pub enum SessionRead {
 pub struct ReadOptions {
     /// Never extend (`?disableRefresh`, or a `dont_remember` session).
     pub no_refresh: bool,
+    /// Read the database, never the cache: for sensitive endpoints (change-password, revoke-*,
+    /// list-sessions), as Better Auth's `sensitiveSessionMiddleware` does.
+    pub from_store: bool,
 }
 
 /// The authentication service.
@@ -155,22 +158,6 @@ impl AuthService {
         let cache = Arc::new(SessionCache::new(std::time::Duration::from_millis(
             sessions.cache_ttl_ms,
         )));
-        if let (Some(mut feed), Ok(rt)) =
-            (store.invalidations(), tokio::runtime::Handle::try_current())
-        {
-            let cache = Arc::clone(&cache);
-            rt.spawn(async move {
-                loop {
-                    match feed.recv().await {
-                        Ok(what) => cache.invalidate(&what),
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            cache.invalidate(&Invalidation::All)
-                        }
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                    }
-                }
-            });
-        }
         AuthService {
             store,
             schema,
@@ -181,6 +168,12 @@ impl AuthService {
             jwt,
             cache,
         }
+    }
+
+    /// Applies a change another process announced (the server feeds the store's invalidation feed
+    /// here), with the same guarantee as local changes: reads that started before it are not cached.
+    pub fn apply_invalidation(&self, what: &Invalidation) {
+        self.cache.invalidate(what);
     }
 
     fn forget_tokens(&self, tokens: &[String]) {
@@ -319,8 +312,15 @@ impl AuthService {
         token: &str,
         opts: ReadOptions,
     ) -> Result<SessionRead, DomainError> {
-        let cached = self.cache.get(token);
+        let cached = if opts.from_store {
+            None
+        } else {
+            self.cache.get(token)
+        };
         let from_cache = cached.is_some();
+        // Taken before the read: if the session or its user is invalidated while the read is in
+        // flight, what it read does not enter the cache.
+        let ticket = self.cache.ticket();
         let found = match cached {
             Some(found) => Some(found),
             None => self.store.session_with_user(token).await?,
@@ -330,15 +330,16 @@ impl AuthService {
         };
         let t = now();
         if found.session.expires_at <= t {
+            self.store.delete_session(token).await?;
             self.cache
                 .invalidate(&Invalidation::Session(token.to_owned()));
-            self.store.delete_session(token).await?;
             return Ok(SessionRead::Expired);
         }
         if !from_cache {
-            self.cache.put(&found);
+            self.cache.put(&found, ticket);
         }
         let p = self.sessions;
+        let ticket = self.cache.ticket();
         let due = found.session.expires_at - Duration::seconds(p.expires_in)
             + Duration::seconds(p.update_age)
             <= t;
@@ -352,7 +353,7 @@ impl AuthService {
         {
             Some(s) => {
                 found.session = s;
-                self.cache.put(&found);
+                self.cache.put(&found, ticket);
                 Ok(SessionRead::Refreshed(found))
             }
             None => {
@@ -380,9 +381,10 @@ impl AuthService {
 
     /// Ends the session with this token (sign-out); no error when there is none.
     pub async fn sign_out(&self, token: &str) -> Result<(), DomainError> {
+        // The row goes first: a check that starts after this answers cannot read it again.
+        self.store.delete_session(token).await?;
         self.cache
             .invalidate(&Invalidation::Session(token.to_owned()));
-        self.store.delete_session(token).await?;
         Ok(())
     }
 
@@ -436,7 +438,9 @@ impl AuthService {
         changes.updated_at = Some(now());
         let user = self.store.update_user(user_id, &changes).await?;
         let user = user.ok_or(DomainError::UserNotFound)?;
-        self.cache.put_user(&user);
+        // Dropped rather than replaced: two updates racing could put their answers back in the
+        // wrong order. The next check reads the user again.
+        self.cache.invalidate(&Invalidation::User(user.id.clone()));
         Ok(user)
     }
 
@@ -578,9 +582,10 @@ impl AuthService {
 
     /// Deletes a user with their sessions and accounts.
     pub async fn delete_user(&self, user_id: &str) -> Result<(), DomainError> {
+        let deleted = self.store.delete_user(user_id).await?;
         self.cache
             .invalidate(&Invalidation::User(user_id.to_owned()));
-        if self.store.delete_user(user_id).await? {
+        if deleted {
             Ok(())
         } else {
             Err(DomainError::UserNotFound)

@@ -72,6 +72,15 @@ pub fn service(config: &Config, store: Arc<dyn Store>) -> Result<AuthService, St
 /// Opens the store, migrates it when configured to, and builds the router.
 pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
     let store = open_store(&config).await?;
+    build_on(config, store).await
+}
+
+/// Migrates the given store when configured to, starts the background work (the cross-process
+/// invalidation listener) and builds the router. Must run inside a tokio runtime.
+pub async fn build_on(
+    config: Config,
+    store: Arc<dyn Store>,
+) -> Result<(Router, AppState), StartError> {
     if config.migrate_on_start {
         let applied = store
             .migrate()
@@ -84,9 +93,31 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
             );
         }
     }
+    let feed = store.invalidations();
     let auth = service(&config, store)?;
     let state = AppState::new(auth, config);
+    if let Some(feed) = feed {
+        tokio::spawn(apply_invalidations(feed, state.clone()));
+    }
     Ok((router(state.clone()), state))
+}
+
+/// Applies what other processes changed to this process's session cache, until the feed closes.
+async fn apply_invalidations(
+    mut feed: tokio::sync::broadcast::Receiver<hallpass_core::cache::Invalidation>,
+    state: AppState,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match feed.recv().await {
+            Ok(what) => state.auth.apply_invalidation(&what),
+            // Messages were lost: nothing cached can be trusted.
+            Err(RecvError::Lagged(_)) => state
+                .auth
+                .apply_invalidation(&hallpass_core::cache::Invalidation::All),
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 /// The whole HTTP surface with its layers.

@@ -61,14 +61,29 @@ impl AppState {
         cookies::dont_remember(headers, &self.cookies, &self.config.secret)
     }
 
-    /// The valid session of the request, or 401 (Better Auth's `sessionMiddleware`).
+    /// The valid session of the request, or 401 (Better Auth's `sessionMiddleware`); may be
+    /// answered from the session cache.
     pub async fn current(&self, headers: &HeaderMap) -> ApiResult<SessionWithUser> {
+        self.current_with(headers, false).await
+    }
+
+    /// The valid session of the request read from the database, or 401 (Better Auth's
+    /// `sensitiveSessionMiddleware`): for endpoints that change credentials or sessions.
+    pub async fn current_from_store(&self, headers: &HeaderMap) -> ApiResult<SessionWithUser> {
+        self.current_with(headers, true).await
+    }
+
+    async fn current_with(
+        &self,
+        headers: &HeaderMap,
+        from_store: bool,
+    ) -> ApiResult<SessionWithUser> {
         let token = self.token(headers);
-        match self
-            .auth
-            .require_session(token.as_deref(), ReadOptions { no_refresh: true })
-            .await?
-        {
+        let opts = ReadOptions {
+            no_refresh: true,
+            from_store,
+        };
+        match self.auth.require_session(token.as_deref(), opts).await? {
             SessionRead::Valid(s) | SessionRead::Refreshed(s) => Ok(s),
             SessionRead::Missing | SessionRead::Expired => {
                 Err(crate::http::error::ApiError::unauthorized())

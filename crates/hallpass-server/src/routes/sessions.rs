@@ -44,7 +44,13 @@ async fn get_session(
     let no_refresh = flag(&query, "disableRefresh") || state.dont_remember(&headers);
     let found = match state
         .auth
-        .session(&token, ReadOptions { no_refresh })
+        .session(
+            &token,
+            ReadOptions {
+                no_refresh,
+                from_store: false,
+            },
+        )
         .await?
     {
         SessionRead::Missing | SessionRead::Expired => {
@@ -92,7 +98,7 @@ async fn sign_out(
 }
 
 async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let current = state.current(&headers).await?;
+    let current = state.current_from_store(&headers).await?;
     let sessions = state.auth.list_sessions(&current.session).await?;
     let list: Vec<Value> = sessions.iter().map(|s| s.to_json()).collect();
     Ok(json_with(&Value::Array(list), HeaderMap::new()))
@@ -103,7 +109,7 @@ async fn revoke_session(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let current = state.current(&headers).await?;
+    let current = state.current_from_store(&headers).await?;
     let mut f = Fields::object(body)?;
     let token = f.string("token");
     f.finish()?;
@@ -120,7 +126,7 @@ async fn revoke_sessions(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let current = state.current(&headers).await?;
+    let current = state.current_from_store(&headers).await?;
     Fields::optional_object(body)?.finish()?;
     state.auth.revoke_sessions(&current.user.id, None).await?;
     let mut out = HeaderMap::new();
@@ -133,7 +139,7 @@ async fn revoke_other_sessions(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let current = state.current(&headers).await?;
+    let current = state.current_from_store(&headers).await?;
     Fields::optional_object(body)?.finish()?;
     state
         .auth

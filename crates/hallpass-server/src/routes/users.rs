@@ -43,7 +43,7 @@ async fn change_password(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let current = state.current(&headers).await?;
+    let current = state.current_from_store(&headers).await?;
     let mut f = Fields::object(body)?;
     let new = f.string("newPassword");
     let old = f.string("currentPassword");

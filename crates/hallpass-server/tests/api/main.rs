@@ -11,6 +11,8 @@ mod helpers;
 mod jwt;
 mod malformed_input;
 mod origin_and_cors;
+mod pg;
+mod revocation;
 mod sessions;
 mod sign_in;
 mod sign_up;
