@@ -52,13 +52,14 @@ struct UserEntry {
     /// The generation when this user entry was made; a session entry counts only while it
     /// carries the same epoch, so dropping the user drops all their sessions in O(1).
     epoch: u64,
-    jwt: Option<(String, Instant)>,
 }
 
 struct SessionEntry {
     session: Arc<Session>,
     at: Instant,
     user_epoch: u64,
+    /// The last JWT issued for this session, the user state it describes, and when.
+    jwt: Option<(String, Arc<User>, Instant)>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -190,17 +191,19 @@ impl SessionCache {
             inner.users.clear();
         }
         let generation = inner.generation;
-        let (epoch, jwt) = match inner.users.get(&user.id) {
-            // The user's other cached sessions stay valid; a JWT stays reusable if nothing changed.
-            Some(e) => (e.epoch, e.jwt.clone().filter(|_| *e.user == *user)),
-            None => (generation, None),
-        };
+        // The user's other cached sessions stay valid.
+        let epoch = inner.users.get(&user.id).map_or(generation, |e| e.epoch);
+        let jwt = inner
+            .sessions
+            .get(&session.token)
+            .and_then(|e| e.jwt.clone());
         inner.sessions.insert(
             session.token.clone(),
             SessionEntry {
                 session,
                 at: now,
                 user_epoch: epoch,
+                jwt,
             },
         );
         inner.users.insert(
@@ -209,25 +212,23 @@ impl SessionCache {
                 user,
                 at: now,
                 epoch,
-                jwt,
             },
         );
         true
     }
 
-    /// A JWT issued for this exact user state within `reuse`, if any.
-    pub fn jwt(&self, user: &User, reuse: Duration) -> Option<String> {
+    /// A JWT issued for this session and this exact user state within `reuse`, if any.
+    pub fn jwt(&self, token: &str, user: &User, reuse: Duration) -> Option<String> {
         let inner = self.lock();
-        let entry = inner.users.get(&user.id)?;
-        let (jwt, at) = entry.jwt.as_ref()?;
-        (*entry.user == *user && at.elapsed() < reuse).then(|| jwt.clone())
+        let (jwt, made_for, at) = inner.sessions.get(token)?.jwt.as_ref()?;
+        (**made_for == *user && at.elapsed() < reuse).then(|| jwt.clone())
     }
 
-    /// Remembers the JWT issued for a user.
-    pub fn put_jwt(&self, user: &User, jwt: &str) {
+    /// Remembers the JWT issued for a cached session and user state.
+    pub fn put_jwt(&self, token: &str, user: &User, jwt: &str) {
         let mut inner = self.lock();
-        if let Some(entry) = inner.users.get_mut(&user.id).filter(|e| *e.user == *user) {
-            entry.jwt = Some((jwt.to_owned(), Instant::now()));
+        if let Some(entry) = inner.sessions.get_mut(token) {
+            entry.jwt = Some((jwt.to_owned(), Arc::new(user.clone()), Instant::now()));
         }
     }
 
@@ -433,15 +434,17 @@ mod tests {
         let c = cache();
         let s = sample("t1", "u1");
         c.put(&s, c.ticket());
-        c.put_jwt(&s.user, "jwt-1");
+        c.put_jwt("t1", &s.user, "jwt-1");
         assert_eq!(
-            c.jwt(&s.user, Duration::from_secs(30)).as_deref(),
+            c.jwt("t1", &s.user, Duration::from_secs(30)).as_deref(),
             Some("jwt-1")
         );
         let mut changed = s.user.clone();
         changed.name = "x".into();
-        assert_eq!(c.jwt(&changed, Duration::ZERO), None);
-        assert_eq!(c.jwt(&changed, Duration::from_secs(30)), None);
-        assert_eq!(c.jwt(&s.user, Duration::ZERO), None);
+        assert_eq!(c.jwt("t1", &changed, Duration::from_secs(30)), None);
+        assert_eq!(c.jwt("t1", &s.user, Duration::ZERO), None);
+        // A JWT names its session: another session of the same user gets its own.
+        c.put(&sample("t2", "u1"), c.ticket());
+        assert_eq!(c.jwt("t2", &s.user, Duration::from_secs(30)), None);
     }
 }

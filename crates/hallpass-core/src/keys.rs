@@ -1,15 +1,19 @@
 //! Signing keys and JWTs, as Better Auth's `jwt()` plugin keeps and uses them (reference, 9.2):
 //! Ed25519 keys in the `jwks` table, the public JWK as JSON, the private JWK encrypted with the
-//! server secret; compact EdDSA JWS tokens with `kid` = the key's row id.
+//! server secret; compact EdDSA JWS tokens with `kid` = the key's row id. Signing and verifying go
+//! through the `jsonwebtoken` crate, with the algorithm pinned to EdDSA.
 
 use crate::clock::{now, Timestamp};
 use crate::id::new_id;
 use crate::secret::Secret;
 use crate::store::{KeyStore, StoreError, StoredKey};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
-use ed25519_dalek::{Signer, SigningKey};
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::rngs::OsRng;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::RwLock;
 
@@ -18,13 +22,35 @@ const GRACE_SECONDS: i64 = 30 * 24 * 3600;
 /// How long the key ring trusts its in-memory copy before reading the table again, so that keys
 /// rotated by another process are picked up.
 const RELOAD_SECONDS: i64 = 60;
+/// A token signed by a key this process does not know makes it read the table again, at most this
+/// often (so forged `kid`s cannot turn into a database query each).
+const UNKNOWN_KID_RELOAD_SECONDS: i64 = 5;
+/// Clock skew tolerated on `exp` and `nbf`, in seconds.
+const LEEWAY_SECONDS: u64 = 5;
+
+/// Why a JWT was refused. The detail is for logs; callers answer 401 whatever it is.
+#[derive(Debug, thiserror::Error)]
+pub enum JwtRefusal {
+    /// Not a compact JWS, or its header is unreadable.
+    #[error("malformed token")]
+    Malformed,
+    /// No published key has this `kid`.
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// Bad signature, wrong algorithm, issuer or audience, expired, or a claim missing.
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    /// The key table could not be read.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+}
 
 /// A usable signing key.
 #[derive(Clone)]
 pub struct SigningKeyPair {
     /// The `kid` (row id).
     pub id: String,
-    key: SigningKey,
+    key: Arc<EncodingKey>,
     expires_at: Option<Timestamp>,
 }
 
@@ -35,17 +61,23 @@ impl std::fmt::Debug for SigningKeyPair {
 }
 
 impl SigningKeyPair {
-    /// Signs claims as a compact JWS with `{"alg":"EdDSA","kid":…}`.
-    pub fn sign(&self, claims: &Value) -> String {
-        let header = json!({"alg": "EdDSA", "kid": self.id});
-        let signing_input = format!(
-            "{}.{}",
-            B64URL.encode(header.to_string()),
-            B64URL.encode(claims.to_string())
-        );
-        let sig = self.key.sign(signing_input.as_bytes());
-        format!("{signing_input}.{}", B64URL.encode(sig.to_bytes()))
+    /// Signs claims as a compact JWS with `{"alg":"EdDSA","kid":…}` (no `typ`, as Better Auth).
+    pub fn sign(&self, claims: &Value) -> Result<String, StoreError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = None;
+        header.kid = Some(self.id.clone());
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| StoreError::Backend(format!("cannot sign a JWT: {e}")))
     }
+}
+
+/// What a JWT must be to be accepted: its issuer and audience.
+#[derive(Clone, Debug)]
+pub struct Expected {
+    /// `iss`.
+    pub issuer: String,
+    /// `aud`.
+    pub audience: String,
 }
 
 /// Makes a new Ed25519 key in the form the `jwks` table holds.
@@ -82,9 +114,10 @@ pub fn open(stored: &StoredKey, secret: &Secret) -> Option<SigningKeyPair> {
     let jwk: Value = serde_json::from_str(&jwk_text).ok()?;
     let d = B64URL.decode(jwk.get("d")?.as_str()?).ok()?;
     let key = SigningKey::from_bytes(&d.try_into().ok()?);
+    let der = key.to_pkcs8_der().ok()?;
     Some(SigningKeyPair {
         id: stored.id.clone(),
-        key,
+        key: Arc::new(EncodingKey::from_ed_der(der.as_bytes())),
         expires_at: stored.expires_at,
     })
 }
@@ -100,10 +133,21 @@ fn public_jwk(stored: &StoredKey) -> Option<Value> {
     Some(Value::Object(jwk))
 }
 
+/// The verifying key of a published JWK.
+fn decoding_key(jwk: &Value) -> Option<(String, Arc<DecodingKey>)> {
+    let kid = jwk.get("kid")?.as_str()?;
+    if jwk.get("crv")?.as_str()? != "Ed25519" {
+        return None;
+    }
+    let key = DecodingKey::from_ed_components(jwk.get("x")?.as_str()?).ok()?;
+    Some((kid.to_owned(), Arc::new(key)))
+}
+
 #[derive(Default)]
 struct Loaded {
     current: Option<SigningKeyPair>,
     jwks: Value,
+    verifying: HashMap<String, Arc<DecodingKey>>,
     loaded_at: Option<Timestamp>,
 }
 
@@ -166,14 +210,56 @@ impl KeyRing {
             })
             .filter_map(public_jwk)
             .collect();
+        let verifying = keys.iter().filter_map(decoding_key).collect();
         let jwks = json!({ "keys": keys });
         let mut l = self.loaded.write().await;
         *l = Loaded {
             current: current.clone(),
             jwks: jwks.clone(),
+            verifying,
             loaded_at: Some(t),
         };
         Ok((current, jwks))
+    }
+
+    async fn verifying_key(&self, kid: &str) -> Result<Arc<DecodingKey>, JwtRefusal> {
+        let recently = {
+            let l = self.loaded.read().await;
+            if let Some(key) = l.verifying.get(kid) {
+                return Ok(key.clone());
+            }
+            l.loaded_at
+                .is_some_and(|at| (now() - at).num_seconds() < UNKNOWN_KID_RELOAD_SECONDS)
+        };
+        if recently {
+            return Err(JwtRefusal::UnknownKey);
+        }
+        self.reload().await?;
+        let l = self.loaded.read().await;
+        l.verifying.get(kid).cloned().ok_or(JwtRefusal::UnknownKey)
+    }
+
+    /// Verifies a JWT made by one of the published keys: EdDSA only, signature, `exp` (with a few
+    /// seconds of leeway), `iss` and `aud`; `sub` must be present. Returns the claims.
+    pub async fn verify(
+        &self,
+        token: &str,
+        expected: &Expected,
+    ) -> Result<Map<String, Value>, JwtRefusal> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| JwtRefusal::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(JwtRefusal::Invalid(format!("algorithm {:?}", header.alg)));
+        }
+        let kid = header.kid.ok_or(JwtRefusal::UnknownKey)?;
+        let key = self.verifying_key(&kid).await?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_issuer(&[&expected.issuer]);
+        validation.set_audience(&[&expected.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
+            .map(|data| data.claims)
+            .map_err(|e| JwtRefusal::Invalid(e.to_string()))
     }
 
     /// The key that signs now.
@@ -223,7 +309,7 @@ mod tests {
         let secret = Secret::new(SECRET);
         let stored = generate(&secret, now());
         let pair = open(&stored, &secret).unwrap();
-        let jwt = pair.sign(&json!({"sub": "u1"}));
+        let jwt = pair.sign(&json!({"sub": "u1"})).unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: Value = serde_json::from_slice(&B64URL.decode(parts[0]).unwrap()).unwrap();

@@ -7,7 +7,7 @@ use crate::clock::{now, Timestamp};
 use crate::email::Email;
 use crate::error::DomainError;
 use crate::id::new_id;
-use crate::keys::KeyRing;
+use crate::keys::{Expected, JwtRefusal, KeyRing};
 use crate::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
 use crate::password::{HashPool, LengthPolicy};
 use crate::profile::ProfileSchema;
@@ -503,8 +503,10 @@ impl AuthService {
         Ok(())
     }
 
-    /// Claims for a JWT about this user: the user object plus `iat`, `sub`, `exp`, `iss`, `aud`.
-    pub fn jwt_claims(&self, user: &User, issued: Timestamp) -> Value {
+    /// Claims for a JWT about this session's user: the user object plus `iat`, `sub`, `sid` (the
+    /// session id, so a strict check can ask whether the session still lives), `exp`, `iss`, `aud`.
+    pub fn jwt_claims(&self, found: &SessionWithUser, issued: Timestamp) -> Value {
+        let user = &found.user;
         let iat = issued.timestamp();
         let mut claims = Map::new();
         claims.insert("iat".into(), Value::from(iat));
@@ -512,26 +514,70 @@ impl AuthService {
             claims.extend(u);
         }
         claims.insert("sub".into(), Value::String(user.id.clone()));
+        claims.insert("sid".into(), Value::String(found.session.id.clone()));
         claims.insert("exp".into(), Value::from(iat + self.jwt.ttl));
         claims.insert("iss".into(), Value::String(self.jwt.issuer.clone()));
         claims.insert("aud".into(), Value::String(self.jwt.audience.clone()));
         Value::Object(claims)
     }
 
-    /// A signed JWT about this user (`/token`, `set-auth-jwt`).
-    /// A JWT signed for the same user state within the last few seconds is handed out again, so
-    /// a burst of session checks does not sign a token each.
-    pub async fn issue_jwt(&self, user: &User) -> Result<String, DomainError> {
+    /// A signed JWT about this session's user (`/token`, `set-auth-jwt`).
+    /// A JWT signed for the same session and user state within the last few seconds is handed out
+    /// again, so a burst of session checks does not sign a token each.
+    pub async fn issue_jwt(&self, found: &SessionWithUser) -> Result<String, DomainError> {
         let reuse = std::time::Duration::from_secs(30).min(std::time::Duration::from_secs(
             (self.jwt.ttl / 30).max(0) as u64,
         ));
-        if let Some(jwt) = self.cache.jwt(user, reuse) {
+        let token = &found.session.token;
+        if let Some(jwt) = self.cache.jwt(token, &found.user, reuse) {
             return Ok(jwt);
         }
         let key = self.keys.current().await?;
-        let jwt = key.sign(&self.jwt_claims(user, now()));
-        self.cache.put_jwt(user, &jwt);
+        let jwt = key.sign(&self.jwt_claims(found, now()))?;
+        self.cache.put_jwt(token, &found.user, &jwt);
         Ok(jwt)
+    }
+
+    /// Verifies a JWT this server (or Better Auth with the same keys) issued: EdDSA, signature,
+    /// expiry, issuer and audience. Any failure is `Unauthorized`; the reason goes to the debug log.
+    pub async fn verify_jwt(&self, jwt: &str) -> Result<Map<String, Value>, DomainError> {
+        let expected = Expected {
+            issuer: self.jwt.issuer.clone(),
+            audience: self.jwt.audience.clone(),
+        };
+        match self.keys.verify(jwt, &expected).await {
+            Ok(claims) => Ok(claims),
+            Err(JwtRefusal::Store(e)) => Err(e.into()),
+            Err(why) => {
+                tracing::debug!(%why, "JWT refused");
+                Err(DomainError::Unauthorized)
+            }
+        }
+    }
+
+    /// The live session a valid JWT names through its `sid`, with its user read now (not the
+    /// claims, which may be up to 15 minutes old). A JWT whose session has ended, or that names no
+    /// session (one from Better Auth, which sets no `sid`), is `Unauthorized`.
+    pub async fn session_for_jwt(
+        &self,
+        jwt: &str,
+        opts: ReadOptions,
+    ) -> Result<SessionWithUser, DomainError> {
+        let claims = self.verify_jwt(jwt).await?;
+        let (Some(user_id), Some(sid)) = (
+            claims.get("sub").and_then(Value::as_str),
+            claims.get("sid").and_then(Value::as_str),
+        ) else {
+            return Err(DomainError::Unauthorized);
+        };
+        let live = self.store.user_sessions(user_id, now()).await?;
+        let Some(session) = live.into_iter().find(|s| s.id == sid) else {
+            return Err(DomainError::Unauthorized);
+        };
+        match self.session(&session.token, opts).await? {
+            SessionRead::Valid(found) | SessionRead::Refreshed(found) => Ok(found),
+            SessionRead::Missing | SessionRead::Expired => Err(DomainError::Unauthorized),
+        }
     }
 
     /// The public keys (`/jwks`).
@@ -556,6 +602,14 @@ impl AuthService {
         let hash = self.hasher.hash(password).await?;
         self.create_user(name.to_owned(), email, None, profile, hash)
             .await
+    }
+
+    /// The user with this id.
+    pub async fn user_by_id(&self, id: &str) -> Result<User, DomainError> {
+        self.store
+            .user_by_id(id)
+            .await?
+            .ok_or(DomainError::UserNotFound)
     }
 
     /// The user with this email.

@@ -120,17 +120,37 @@ async fn apply_invalidations(
     }
 }
 
-/// The whole HTTP surface with its layers.
+/// The whole public HTTP surface with its layers (`/internal` too, unless it has a listener of
+/// its own).
 pub fn router(state: AppState) -> Router {
-    let api = routes::api_router()
-        .method_not_allowed_fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.trusted.clone(),
-            origin::guard,
-        ));
-    Router::new()
-        .nest("/api/auth", api)
-        .merge(routes::health::root_router())
+    let guarded = |r: Router<AppState>| {
+        r.method_not_allowed_fallback(not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                state.trusted.clone(),
+                origin::guard,
+            ))
+    };
+    let mut public = Router::new()
+        .nest("/api/auth", guarded(routes::api_router()))
+        .nest("/auth", guarded(routes::rest::router()))
+        .merge(routes::health::root_router());
+    if state.config.internal_listen.is_none() {
+        public = public.nest("/internal", internal_routes());
+    }
+    layered(public, state)
+}
+
+/// The internal listener's surface: `/internal/*` only.
+pub fn internal_router(state: AppState) -> Router {
+    layered(Router::new().nest("/internal", internal_routes()), state)
+}
+
+fn internal_routes() -> Router<AppState> {
+    routes::internal::router().method_not_allowed_fallback(not_found)
+}
+
+fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.trusted.clone(), cors::cors))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
@@ -160,10 +180,26 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         startup_ms = started.elapsed().as_millis() as u64,
         "hallpass is listening"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| StartError::Other(e.to_string()))?;
+    if let Some(internal) = state.config.internal_listen {
+        let listener = tokio::net::TcpListener::bind(internal)
+            .await
+            .map_err(|e| StartError::Other(format!("cannot listen on {internal}: {e}")))?;
+        tracing::info!(%internal, "internal bridge listening");
+        let app = internal_router(state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "internal listener stopped");
+            }
+        });
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))?;
     tracing::info!("hallpass stopped");
     Ok(())
 }

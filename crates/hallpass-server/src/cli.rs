@@ -225,10 +225,10 @@ async fn check_config(config: &Config) -> Result<(), CliError> {
     println!("trusted origins {}", config.trusted_origins.join(", "));
     println!(
         "internal bridge {}",
-        if config.internal_secret.is_some() {
-            "enabled"
-        } else {
-            "disabled"
+        match (&config.internal_secret, config.internal_listen) {
+            (None, _) => "disabled (no HALLPASS_INTERNAL_SECRET)".to_owned(),
+            (Some(_), None) => "GET /internal/user on the public listener".to_owned(),
+            (Some(_), Some(l)) => format!("GET /internal/user on {l} only"),
         }
     );
     let fields: Vec<&str> = config

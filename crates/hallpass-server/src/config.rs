@@ -29,6 +29,7 @@ pub struct FileConfig {
     database_url: Option<String>,
     trusted_origins: Option<Vec<String>>,
     internal_secret: Option<String>,
+    internal_listen: Option<String>,
     env: Option<String>,
     #[serde(default)]
     database: DatabaseFile,
@@ -135,6 +136,8 @@ pub struct Config {
     pub trusted_origins: Vec<String>,
     /// The shared secret of the internal bridge, if enabled.
     pub internal_secret: Option<Secret>,
+    /// Where `/internal/*` is served on a listener of its own (and then not on the public one).
+    pub internal_listen: Option<SocketAddr>,
     /// HALLPASS_ENV=production.
     pub production: bool,
     /// Session lifetimes.
@@ -297,6 +300,18 @@ impl Config {
             }
         }
 
+        let internal_listen = match env("HALLPASS_INTERNAL_LISTEN").or(file.internal_listen) {
+            None => None,
+            Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|_| {
+                ConfigError(format!(
+                    "HALLPASS_INTERNAL_LISTEN must be an address and port like 127.0.0.1:4001, not {raw:?}"
+                ))
+            })?),
+        };
+        if internal_listen.is_some_and(|l| l == listen) {
+            return err("HALLPASS_INTERNAL_LISTEN must differ from HALLPASS_LISTEN");
+        }
+
         let defaults = SessionPolicy::default();
         let sessions = SessionPolicy {
             expires_in: file.session.expires_in.unwrap_or(defaults.expires_in),
@@ -364,6 +379,7 @@ impl Config {
             migrate_on_start: !flags.no_migrate && file.database.migrate_on_start.unwrap_or(true),
             trusted_origins,
             internal_secret,
+            internal_listen,
             production,
             sessions,
             password_lengths: lengths,

@@ -23,6 +23,8 @@ pub struct AppInner {
     pub trusted: Arc<TrustedOrigins>,
     /// The configuration the server started with.
     pub config: Config,
+    /// Wrong internal secrets per client address.
+    pub internal_guard: crate::routes::internal::SecretGuard,
 }
 
 impl std::ops::Deref for AppState {
@@ -48,6 +50,7 @@ impl AppState {
             cookies,
             trusted,
             config,
+            internal_guard: Default::default(),
         }))
     }
 
@@ -89,6 +92,20 @@ impl AppState {
                 Err(crate::http::error::ApiError::unauthorized())
             }
         }
+    }
+
+    /// The reader a request identifies, for the plain REST and internal routes: a hallpass JWT in
+    /// `Authorization: Bearer` (verified, and its session `sid` still live), else a session token
+    /// (bearer, signed or raw, or the signed cookie). 401 when there is none or it is not valid.
+    pub async fn reader(&self, headers: &HeaderMap) -> ApiResult<SessionWithUser> {
+        if let Some(jwt) = cookies::bearer_jwt(headers) {
+            let opts = ReadOptions {
+                no_refresh: true,
+                from_store: false,
+            };
+            return Ok(self.auth.session_for_jwt(jwt, opts).await?);
+        }
+        self.current(headers).await
     }
 
     /// Sets the session cookie on a response.

@@ -115,6 +115,23 @@ fn bearer_token(headers: &HeaderMap, secret: &Secret) -> Option<String> {
     raw.then(|| decoded.into_owned())
 }
 
+/// A JWT in `Authorization: Bearer` (three base64url parts), unverified.
+pub fn bearer_jwt(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let jwt = rest.trim();
+    let parts = jwt.split('.');
+    let well_formed = parts.clone().count() == 3
+        && parts.into_iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    well_formed.then_some(jwt)
+}
+
 /// Whether the request carries a valid `dont_remember` cookie (a session made with rememberMe false).
 pub fn dont_remember(headers: &HeaderMap, cookies: &CookieConfig, secret: &Secret) -> bool {
     read_cookie(headers, &cookies.dont_remember)

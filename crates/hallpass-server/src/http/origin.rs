@@ -141,12 +141,14 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let path = req
-        .uri()
-        .path()
-        .strip_prefix("/api/auth")
-        .unwrap_or(req.uri().path())
-        .to_owned();
+    let full = req.uri().path();
+    // The plain REST sign-in and sign-up get the same login-CSRF checks as Better Auth's.
+    let path = match full {
+        "/auth/login" => "/sign-in/email",
+        "/auth/register" => "/sign-up/email",
+        other => other.strip_prefix("/api/auth").unwrap_or(other),
+    }
+    .to_owned();
     match check_request(req.method(), &path, req.headers(), &trusted) {
         Ok(()) => next.run(req).await,
         Err(e) => axum::response::IntoResponse::into_response(e),

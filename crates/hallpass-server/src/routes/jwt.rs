@@ -19,7 +19,7 @@ pub fn router() -> Router<AppState> {
 
 async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let current = state.current(&headers).await?;
-    let jwt = state.auth.issue_jwt(&current.user).await?;
+    let jwt = state.auth.issue_jwt(&current).await?;
     Ok(json_with(&json!({"token": jwt}), HeaderMap::new()))
 }
 

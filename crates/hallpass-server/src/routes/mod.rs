@@ -1,7 +1,9 @@
 //! The Better Auth compatible API under `/api/auth`, one module per resource, and health checks.
 
 pub mod health;
+pub mod internal;
 pub mod jwt;
+pub mod rest;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;

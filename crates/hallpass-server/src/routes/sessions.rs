@@ -63,7 +63,7 @@ async fn get_session(
             s
         }
     };
-    let jwt = state.auth.issue_jwt(&found.user).await?;
+    let jwt = state.auth.issue_jwt(&found).await?;
     if let Ok(v) = HeaderValue::from_str(&jwt) {
         out.insert("set-auth-jwt", v);
         crate::http::cookies::expose(&mut out, "set-auth-jwt");

@@ -40,6 +40,8 @@ pub struct TestApp {
     pub db: SqlitePool,
     /// The default browser: a cookie jar that sends `Origin: http://localhost:3000` on POSTs.
     pub browser: Browser,
+    /// The application's state (its `AuthService`, its configuration).
+    pub state: hallpass_server::state::AppState,
     server: tokio::task::JoinHandle<()>,
     // Kept alive as long as the app: dropping it deletes the database.
     dir: Arc<TempDir>,
@@ -99,7 +101,7 @@ async fn spawn_on(dir: Arc<TempDir>, configure: Box<Configure<'_>>) -> TestApp {
     let file: FileConfig = toml::from_str(&file_toml).expect("a valid hallpass.toml");
     let config = Config::resolve(file, &Overrides::default(), &|k| env.get(k).cloned())
         .expect("a valid configuration");
-    let (router, _state) = hallpass_server::app::build(config)
+    let (router, state) = hallpass_server::app::build(config)
         .await
         .expect("the application starts");
     let server = tokio::spawn(async move {
@@ -118,6 +120,7 @@ async fn spawn_on(dir: Arc<TempDir>, configure: Box<Configure<'_>>) -> TestApp {
     let address = format!("http://127.0.0.1:{port}");
     TestApp {
         browser: Browser::new(&address),
+        state,
         address,
         base_url,
         db,

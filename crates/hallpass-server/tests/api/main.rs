@@ -8,10 +8,12 @@
 mod better_auth_data;
 mod cli;
 mod helpers;
+mod internal;
 mod jwt;
 mod malformed_input;
 mod origin_and_cors;
 mod pg;
+mod rest;
 mod revocation;
 mod sessions;
 mod sign_in;
