@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::http::error::ApiError;
 use crate::http::{cors, origin};
+use crate::openapi;
 use crate::routes;
 use crate::state::AppState;
 use axum::extract::Request;
@@ -17,6 +18,7 @@ use hallpass_store_sqlite::SqliteStore;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -121,16 +123,16 @@ async fn apply_invalidations(
 }
 
 /// The whole public HTTP surface with its layers (`/internal` too, unless it has a listener of
-/// its own).
+/// its own), and `GET /openapi.json` describing it.
 pub fn router(state: AppState) -> Router {
-    let guarded = |r: Router<AppState>| {
-        r.method_not_allowed_fallback(not_found)
-            .layer(axum::middleware::from_fn_with_state(
-                state.trusted.clone(),
-                origin::guard,
-            ))
+    let guarded = |r: OpenApiRouter<AppState>| {
+        wrap(r, |routes| {
+            routes.method_not_allowed_fallback(not_found).layer(
+                axum::middleware::from_fn_with_state(state.trusted.clone(), origin::guard),
+            )
+        })
     };
-    let mut public = Router::new()
+    let mut public = OpenApiRouter::new()
         .nest("/api/auth", guarded(routes::api_router()))
         .nest("/auth", guarded(routes::rest::router()))
         .merge(routes::health::root_router());
@@ -140,17 +142,36 @@ pub fn router(state: AppState) -> Router {
     layered(public, state)
 }
 
-/// The internal listener's surface: `/internal/*` only.
+/// The internal listener's surface: `/internal/*` only, and its `GET /openapi.json`.
 pub fn internal_router(state: AppState) -> Router {
-    layered(Router::new().nest("/internal", internal_routes()), state)
+    layered(
+        OpenApiRouter::new().nest("/internal", internal_routes()),
+        state,
+    )
 }
 
-fn internal_routes() -> Router<AppState> {
-    routes::internal::router().method_not_allowed_fallback(not_found)
+fn internal_routes() -> OpenApiRouter<AppState> {
+    wrap(routes::internal::router(), |routes| {
+        routes.method_not_allowed_fallback(not_found)
+    })
 }
 
-fn layered(routes: Router<AppState>, state: AppState) -> Router {
-    routes
+/// Applies what `OpenApiRouter` does not pass through (`method_not_allowed_fallback`) to the
+/// routes, keeping their document.
+fn wrap(
+    routes: OpenApiRouter<AppState>,
+    f: impl FnOnce(Router<AppState>) -> Router<AppState>,
+) -> OpenApiRouter<AppState> {
+    let (routes, doc) = routes.split_for_parts();
+    let mut wrapped = OpenApiRouter::from(f(routes));
+    *wrapped.get_openapi_mut() = doc;
+    wrapped
+}
+
+fn layered(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
+    openapi::serve(routes, &state)
+        // The root routes (health, the document) answer a wrong method as every other path does.
+        .method_not_allowed_fallback(not_found)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.trusted.clone(), cors::cors))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))

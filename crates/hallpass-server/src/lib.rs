@@ -4,5 +4,6 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod openapi;
 pub mod routes;
 pub mod state;

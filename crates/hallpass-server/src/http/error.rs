@@ -6,6 +6,17 @@ use axum::response::{IntoResponse, Response};
 use hallpass_core::DomainError;
 use serde_json::json;
 
+/// The body of every error answer, for the OpenAPI document: `{"message", "code"?}` (reference, 1).
+/// [`ApiError`] writes it; some Better Auth errors have no code.
+#[derive(utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Human-readable message.
+    pub message: String,
+    /// Better Auth error code (`VALIDATION_ERROR`, `UNAUTHORIZED`, …), absent on a few errors.
+    #[schema(required = false)]
+    pub code: String,
+}
+
 /// An error answer.
 #[derive(Debug)]
 pub struct ApiError {

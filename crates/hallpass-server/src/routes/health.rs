@@ -3,23 +3,79 @@
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `/ok` under `/api/auth`.
-pub fn api_router() -> Router<AppState> {
-    Router::new().route("/ok", get(|| async { Json(json!({"ok": true})) }))
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(ok))
 }
 
 /// `/healthz` and `/readyz` at the root.
-pub fn root_router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
-        .route("/readyz", get(ready))
+pub fn root_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(ready))
+}
+
+/// `{"ok": true}`.
+#[derive(ToSchema)]
+pub struct OkBody {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// The process answers.
+#[derive(ToSchema)]
+pub struct Liveness {
+    /// `ok`.
+    pub status: String,
+}
+
+/// Whether the database answers.
+#[derive(ToSchema)]
+pub struct Readiness {
+    /// `ready` or `unavailable`.
+    pub status: String,
+    /// The database in use: `sqlite` or `postgres`.
+    pub database: String,
+}
+
+/// Better Auth's liveness answer.
+#[utoipa::path(
+    get,
+    path = "/ok",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    responses((status = 200, description = "Alive", body = OkBody)),
+)]
+async fn ok() -> Json<Value> {
+    Json(json!({"ok": true}))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = crate::openapi::tag::HEALTH,
+    responses((status = 200, description = "Alive", body = Liveness)),
+)]
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
 }
 
 /// Ready when the database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = crate::openapi::tag::HEALTH,
+    responses(
+        (status = 200, description = "The database answers", body = Readiness),
+        (status = 503, description = "The database does not answer", body = Readiness),
+    ),
+)]
 async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.auth.store().ping().await {
         Ok(()) => (

@@ -8,21 +8,23 @@
 //! comparing, so the secret cannot be guessed at speed. With `HALLPASS_INTERNAL_LISTEN` the bridge
 //! is served on a listener of its own and not on the public one.
 
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::routes::models::User;
 use crate::routes::{json_with, no_store};
 use crate::state::AppState;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use hallpass_core::DomainError;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Wrong secrets allowed per client address and window before it is refused.
 const MAX_FAILURES: u32 = 5;
@@ -33,8 +35,41 @@ const WINDOW: Duration = Duration::from_secs(60);
 const MAX_TRACKED: usize = 10_000;
 
 /// The routes, under `/internal`.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/user", get(user))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(user))
+}
+
+/// A user, and the session that identified them (null when named by id or email).
+#[derive(ToSchema)]
+pub struct InternalUserResponse {
+    /// The user with the profile.
+    pub user: User,
+    /// The reader's live session, without its token.
+    #[schema(required = true)]
+    pub session: Option<InternalSession>,
+}
+
+/// A session as the bridge shows it: without the token.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct InternalSession {
+    /// 32-character id (a JWT's `sid`).
+    pub id: String,
+    /// The owner's id.
+    pub user_id: String,
+    /// When the session stops being valid.
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    /// When the session was created.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// When the session was last extended.
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+    /// Client IP, or `""` when unknown.
+    pub ip_address: String,
+    /// Client user agent, or `""`.
+    pub user_agent: String,
 }
 
 /// Failed attempts per client address.
@@ -104,6 +139,30 @@ fn session_json(session: &hallpass_core::Session) -> Value {
     v
 }
 
+/// The user a forwarded credential identifies (the reader's `Cookie` or `Authorization: Bearer`,
+/// a session token or a hallpass JWT), or the user named by `id` or `email`.
+#[utoipa::path(
+    get,
+    path = "/user",
+    tag = crate::openapi::tag::INTERNAL,
+    params(
+        ("id" = Option<String>, Query, description = "A user id; wins over `email`"),
+        ("email" = Option<String>, Query, description = "A user's email address"),
+    ),
+    security(
+        ("internal_secret" = []),
+        ("internal_secret" = [], "bearer" = []),
+        ("internal_secret" = [], "session_cookie" = []),
+    ),
+    responses(
+        (status = 200, description = "The user (and the session, when identified by one)", body = InternalUserResponse,
+            headers(("cache-control" = String, description = "`no-store`"))),
+        (status = 400, description = "Nothing identifies a user, or a malformed email: VALIDATION_ERROR, INVALID_EMAIL", body = ErrorBody),
+        (status = 401, description = "A missing or wrong secret (INVALID_INTERNAL_SECRET), or a forwarded credential that is not valid (UNAUTHORIZED)", body = ErrorBody),
+        (status = 404, description = "No internal secret is configured (NOT_FOUND), or no user has this id or email (USER_NOT_FOUND)", body = ErrorBody),
+        (status = 429, description = "Too many wrong secrets from this address in a minute: TOO_MANY_REQUESTS", body = ErrorBody),
+    ),
+)]
 async fn user(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -1,8 +1,11 @@
 //! The Better Auth compatible API under `/api/auth`, one module per resource, and health checks.
+//! Each module's `router()` registers its handlers through `utoipa_axum::routes!`, so the path and
+//! method a handler is served at and the OpenAPI operation that describes it are one attribute.
 
 pub mod health;
 pub mod internal;
 pub mod jwt;
+pub mod models;
 pub mod rest;
 pub mod sessions;
 pub mod sign_in;
@@ -12,12 +15,12 @@ pub mod users;
 use crate::state::AppState;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
 
-/// Every `/api/auth` route.
-pub fn api_router() -> Router<AppState> {
-    Router::new()
+/// Every `/api/auth` route, with its OpenAPI description.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(sign_up::router())
         .merge(sign_in::router())
         .merge(sessions::router())

@@ -5,29 +5,142 @@
 //! a hallpass JWT) or the session cookie, and cookie-carrying writes pass the same origin checks.
 
 use crate::http::body::{Fields, JsonBody};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::routes::json_with;
+use crate::routes::models::{email_address, SuccessBody, User};
 use crate::state::{client_info, AppState};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::Router;
 use hallpass_core::email::Email;
 use hallpass_core::profile::FieldType;
 use hallpass_core::service::SignUp;
 use hallpass_core::SessionWithUser;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The routes, under `/auth`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/register", post(register))
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/me", get(me))
-        .route("/profile", put(update_profile))
-        .route("/profile-schema", get(profile_schema))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(update_profile))
+        .routes(routes!(profile_schema))
+}
+
+/// The register body. The configured profile fields are added to this schema when the document
+/// is built.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct RegisterBody {
+    /// The address to sign in with (stored lower-cased).
+    #[schema(schema_with = email_address)]
+    pub email: String,
+    /// Its length is checked in UTF-16 code units, as JavaScript counts (the configured limits
+    /// are added to this schema when the document is built).
+    pub password: String,
+    /// Display name; empty unless given.
+    #[schema(required = false, max_length = 256)]
+    pub name: String,
+    /// Picture URL.
+    #[schema(required = false, max_length = 2048)]
+    pub image: String,
+    /// false: a one-day session and a browser-session cookie. Default true.
+    #[schema(required = false)]
+    pub remember_me: bool,
+}
+
+/// The login body.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct LoginBody {
+    /// The address registered with (any case).
+    #[schema(schema_with = email_address)]
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// false: a one-day session and a browser-session cookie. Default true.
+    #[schema(required = false)]
+    pub remember_me: bool,
+}
+
+/// A signed-in user with both credentials.
+#[derive(ToSchema)]
+pub struct AuthResponse {
+    /// The user with the profile.
+    pub user: User,
+    /// The 32-character session token (for `Authorization: Bearer`; also in the cookie).
+    pub token: String,
+    /// A JWT about the user, naming the session in `sid`.
+    pub jwt: String,
+}
+
+/// `{"user": …}`.
+#[derive(ToSchema)]
+pub struct UserResponse {
+    /// The user with the profile.
+    pub user: User,
+}
+
+/// A partial update: only the keys present change. The configured profile fields (those clients
+/// may set) are added to this schema when the document is built; `email` is refused.
+#[derive(ToSchema)]
+pub struct UpdateProfileBody {
+    /// New display name.
+    #[schema(required = false, max_length = 256)]
+    pub name: String,
+    /// New picture URL; null clears it.
+    #[schema(required = false, max_length = 2048)]
+    pub image: Option<String>,
+}
+
+/// The profile questions, in order.
+#[derive(ToSchema)]
+pub struct ProfileSchemaResponse {
+    /// One entry per configured field.
+    pub fields: Vec<ProfileFieldInfo>,
+}
+
+/// The value type of a profile field.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ProfileFieldKind {
+    /// Free text.
+    String,
+    /// A whole number.
+    Number,
+    /// true or false.
+    Boolean,
+    /// One of `values`.
+    Enum,
+}
+
+/// One profile question.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ProfileFieldInfo {
+    /// The JSON key on the user.
+    pub key: String,
+    /// The value type.
+    #[schema(rename = "type")]
+    pub kind: ProfileFieldKind,
+    /// A human label (the key when none is configured).
+    pub label: String,
+    /// An enum's allowed values, in display order.
+    pub values: Vec<String>,
+    /// Labels for the values (same order), possibly empty.
+    pub labels: Vec<String>,
+    /// Whether registration must give a value.
+    pub required: bool,
+    /// Whether clients may set it.
+    pub input: bool,
+    /// Longest accepted string, when configured.
+    #[schema(required = true)]
+    pub max_length: Option<u64>,
 }
 
 /// 401 with `WWW-Authenticate: Bearer`, as HTTP wants for a missing or bad credential.
@@ -61,6 +174,26 @@ async fn signed_in(
     Ok(res)
 }
 
+/// Creates a user with a password and signs them in.
+#[utoipa::path(
+    post,
+    path = "/register",
+    tag = crate::openapi::tag::REST,
+    request_body(content = RegisterBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Registered and signed in", body = AuthResponse,
+            headers(
+                ("set-cookie" = String, description = "The signed session cookie"),
+                ("set-auth-token" = String, description = "The signed session token"),
+            )),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, MISSING_FIELD, FIELD_NOT_ALLOWED", body = ErrorBody),
+        (status = 403, description = "Origin refused: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN, CROSS_SITE_NAVIGATION_LOGIN_BLOCKED", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "Content-Type missing or not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 422, description = "The email is taken: USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", body = ErrorBody),
+        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
+    ),
+)]
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -90,6 +223,26 @@ async fn register(
     signed_in(&state, &created, remember, StatusCode::CREATED).await
 }
 
+/// Checks an email and password and opens a session.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = crate::openapi::tag::REST,
+    request_body(content = LoginBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Signed in", body = AuthResponse,
+            headers(
+                ("set-cookie" = String, description = "The signed session cookie"),
+                ("set-auth-token" = String, description = "The signed session token"),
+            )),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), INVALID_EMAIL, PASSWORD_TOO_LONG", body = ErrorBody),
+        (status = 401, description = "Wrong email or password: INVALID_EMAIL_OR_PASSWORD", body = ErrorBody),
+        (status = 403, description = "Origin refused: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN, CROSS_SITE_NAVIGATION_LOGIN_BLOCKED", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "Content-Type missing or not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -108,6 +261,19 @@ async fn login(
 }
 
 /// Ends the session the request presents (the one a JWT's `sid` names, for a JWT).
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = crate::openapi::tag::REST,
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Signed out", body = SuccessBody,
+            headers(("set-cookie" = String, description = "The session cookies, expired"))),
+        (status = 401, description = "No valid session or JWT: UNAUTHORIZED (with `WWW-Authenticate: Bearer`)", body = ErrorBody,
+            headers(("www-authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+    ),
+)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let current = match reader(&state, &headers).await {
         Ok(c) => c,
@@ -121,6 +287,18 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     json_with(&json!({"success": true}), out)
 }
 
+/// The reader with the profile.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = crate::openapi::tag::REST,
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The user", body = UserResponse),
+        (status = 401, description = "No valid session or JWT: UNAUTHORIZED (with `WWW-Authenticate: Bearer`)", body = ErrorBody,
+            headers(("www-authenticate" = String, description = "`Bearer`"))),
+    ),
+)]
 async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match reader(&state, &headers).await {
         Ok(found) => json_with(&json!({"user": found.user.to_json()}), HeaderMap::new()),
@@ -129,6 +307,22 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// A partial update of the name and profile fields; answers the updated user.
+#[utoipa::path(
+    put,
+    path = "/profile",
+    tag = crate::openapi::tag::REST,
+    request_body(content = UpdateProfileBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The updated user", body = UserResponse),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), BODY_MUST_BE_AN_OBJECT, EMAIL_CAN_NOT_BE_UPDATED, FIELD_NOT_ALLOWED, USER_NOT_FOUND, or no code for \"No fields to update\"", body = ErrorBody),
+        (status = 401, description = "No valid session or JWT: UNAUTHORIZED (with `WWW-Authenticate: Bearer`)", body = ErrorBody,
+            headers(("www-authenticate" = String, description = "`Bearer`"))),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "Content-Type missing or not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ),
+)]
 async fn update_profile(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -153,6 +347,15 @@ async fn update_profile(
 }
 
 /// The profile questions, so front ends render them without knowing the configuration.
+#[utoipa::path(
+    get,
+    path = "/profile-schema",
+    tag = crate::openapi::tag::REST,
+    responses(
+        (status = 200, description = "The configured profile fields", body = ProfileSchemaResponse,
+            headers(("cache-control" = String, description = "`public, max-age=60`"))),
+    ),
+)]
 async fn profile_schema(State(state): State<AppState>) -> Response {
     let fields: Vec<Value> = state
         .auth

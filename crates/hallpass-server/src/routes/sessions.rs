@@ -2,35 +2,76 @@
 //! `/revoke-sessions`, `/revoke-other-sessions` (reference, 2.3 and 3).
 
 use crate::http::body::{Fields, JsonBody};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::origin::check_callback;
+use crate::routes::models::{Session, SessionAndUser, StatusBody, SuccessBody};
 use crate::routes::{json_with, no_store};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use hallpass_core::service::{ReadOptions, SessionRead};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/get-session", get(get_session).post(get_session_post))
-        .route("/sign-out", post(sign_out))
-        .route("/list-sessions", get(list_sessions))
-        .route("/revoke-session", post(revoke_session))
-        .route("/revoke-sessions", post(revoke_sessions))
-        .route("/revoke-other-sessions", post(revoke_other_sessions))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_session, get_session_post))
+        .routes(routes!(sign_out))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(revoke_sessions))
+        .routes(routes!(revoke_other_sessions))
 }
+
+/// The optional sign-out body.
+#[derive(ToSchema)]
+pub struct SignOutBody {
+    /// A trusted origin or a safe relative path (checked, otherwise unused).
+    #[schema(required = false, rename = "callbackURL")]
+    pub callback_url: String,
+}
+
+/// The revoke-session body.
+#[derive(ToSchema)]
+pub struct RevokeSessionBody {
+    /// The token of the session to end; one that is not the caller's changes nothing.
+    pub token: String,
+}
+
+/// An optional body with nothing in it (Better Auth's clients send `{}`).
+#[derive(ToSchema)]
+pub struct EmptyBody {}
 
 /// zod's `z.coerce.boolean()`: any non-empty string is true.
 fn flag(query: &HashMap<String, String>, key: &str) -> bool {
     query.get(key).is_some_and(|v| !v.is_empty())
 }
 
+/// The session of the request with its user, extended when due (sliding expiry); `null` when
+/// there is none.
+#[utoipa::path(
+    get,
+    path = "/get-session",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    params(
+        ("disableRefresh" = Option<String>, Query, description = "Any non-empty value: do not extend the session"),
+        ("disableCookieCache" = Option<String>, Query, description = "Accepted for Better Auth clients; hallpass keeps no cookie cache"),
+    ),
+    security((), ("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The session and user, or `null` without a valid session", body = Option<SessionAndUser>,
+            headers(
+                ("cache-control" = String, description = "`no-store`"),
+                ("set-auth-jwt" = String, description = "A JWT about the session's user"),
+                ("set-cookie" = String, description = "Re-issued when the session was extended, expired when it is gone"),
+            )),
+    ),
+)]
 async fn get_session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -72,6 +113,15 @@ async fn get_session(
 }
 
 /// Better Auth answers POST only with `deferSessionRefresh`, which hallpass does not use.
+#[utoipa::path(
+    post,
+    path = "/get-session",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    responses(
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 405, description = "Always: METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", body = ErrorBody),
+    ),
+)]
 async fn get_session_post() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -80,6 +130,22 @@ async fn get_session_post() -> ApiError {
     )
 }
 
+/// Ends the session of the request, if any, and expires the cookies.
+#[utoipa::path(
+    post,
+    path = "/sign-out",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(content = Option<SignOutBody>, content_type = "application/json"),
+    security((), ("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Signed out (also without a session)", body = SuccessBody,
+            headers(("set-cookie" = String, description = "The session cookies, expired"))),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON)", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin, or a bad callback: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN, INVALID_CALLBACK_URL", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ),
+)]
 async fn sign_out(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -97,6 +163,18 @@ async fn sign_out(
     Ok(json_with(&json!({"success": true}), out))
 }
 
+/// The user's unexpired sessions; needs a fresh session (younger than a day by default).
+#[utoipa::path(
+    get,
+    path = "/list-sessions",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The sessions, with their tokens", body = Vec<Session>),
+        (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "The session is too old: SESSION_NOT_FRESH", body = ErrorBody),
+    ),
+)]
 async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let current = state.current_from_store(&headers).await?;
     let sessions = state.auth.list_sessions(&current.session).await?;
@@ -104,6 +182,23 @@ async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> Api
     Ok(json_with(&Value::Array(list), HeaderMap::new()))
 }
 
+/// Ends one of the user's sessions; always `{"status": true}`.
+#[utoipa::path(
+    post,
+    path = "/revoke-session",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(content = RevokeSessionBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Done (a token that is not the caller's changes nothing)", body = StatusBody,
+            headers(("set-cookie" = String, description = "The session cookies, expired, when the caller revoked its own session"))),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON)", body = ErrorBody),
+        (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ),
+)]
 async fn revoke_session(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -121,6 +216,23 @@ async fn revoke_session(
     Ok(json_with(&json!({"status": true}), out))
 }
 
+/// Ends every session of the user, this one included.
+#[utoipa::path(
+    post,
+    path = "/revoke-sessions",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(content = Option<EmptyBody>, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = StatusBody,
+            headers(("set-cookie" = String, description = "The session cookies, expired"))),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON)", body = ErrorBody),
+        (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ),
+)]
 async fn revoke_sessions(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -134,6 +246,22 @@ async fn revoke_sessions(
     Ok(json_with(&json!({"status": true}), out))
 }
 
+/// Ends every session of the user but this one.
+#[utoipa::path(
+    post,
+    path = "/revoke-other-sessions",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(content = Option<EmptyBody>, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = StatusBody),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON)", body = ErrorBody),
+        (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ),
+)]
 async fn revoke_other_sessions(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -1,22 +1,81 @@
 //! `POST /api/auth/sign-in/email` (reference, 2.3).
 
 use crate::http::body::{Fields, FormOrJsonBody};
-use crate::http::error::ApiResult;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::origin::check_callback;
 use crate::routes::json_with;
+use crate::routes::models::{email_address, User};
 use crate::state::{client_info, AppState};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/sign-in/email", post(sign_in))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_in))
 }
 
+/// The sign-in body.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SignInBody {
+    /// The address signed up with (any case).
+    #[schema(schema_with = email_address)]
+    pub email: String,
+    /// The password.
+    pub password: String,
+    /// Where the client goes next: a trusted origin or a safe relative path. Echoed as `url` and
+    /// `Location`; the status stays 200.
+    #[schema(required = false, rename = "callbackURL")]
+    pub callback_url: String,
+    /// false: a one-day session and a browser-session cookie. Default true.
+    #[schema(required = false)]
+    pub remember_me: bool,
+}
+
+/// A signed-in user.
+#[derive(ToSchema)]
+pub struct SignInResponse {
+    /// Whether a `callbackURL` was given.
+    pub redirect: bool,
+    /// The 32-character session token (also in the session cookie).
+    pub token: String,
+    /// The `callbackURL`, when one was given.
+    #[schema(required = false)]
+    pub url: String,
+    /// The user.
+    pub user: User,
+}
+
+/// Checks an email and password and opens a session.
+#[utoipa::path(
+    post,
+    path = "/sign-in/email",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(
+        content = SignInBody,
+        content_type = "application/json",
+        description = "JSON. An `application/x-www-form-urlencoded` form with the same fields is accepted too; its values are strings, so `rememberMe` (a boolean) cannot be sent that way",
+    ),
+    responses(
+        (status = 200, description = "Signed in", body = SignInResponse,
+            headers(
+                ("set-cookie" = String, description = "The signed session cookie"),
+                ("set-auth-token" = String, description = "The signed session token, for `Authorization: Bearer`"),
+                ("location" = String, description = "The `callbackURL`, when one was given"),
+            )),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), INVALID_EMAIL, PASSWORD_TOO_LONG", body = ErrorBody),
+        (status = 401, description = "Wrong email or password: INVALID_EMAIL_OR_PASSWORD", body = ErrorBody),
+        (status = 403, description = "Origin or callback refused: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN, CROSS_SITE_NAVIGATION_LOGIN_BLOCKED, INVALID_CALLBACK_URL", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "Content-Type missing or not JSON or a form: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
+    ),
+)]
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,

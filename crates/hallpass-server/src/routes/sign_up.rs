@@ -1,24 +1,84 @@
 //! `POST /api/auth/sign-up/email` (reference, 2.3).
 
 use crate::http::body::{Fields, FormOrJsonBody};
-use crate::http::error::ApiResult;
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::origin::check_callback;
 use crate::routes::json_with;
+use crate::routes::models::{email_address, User};
 use crate::state::{client_info, AppState};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use hallpass_core::email::Email;
 use hallpass_core::service::SignUp;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The route.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/sign-up/email", post(sign_up))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_up))
 }
 
+/// The sign-up body (zod's, extra keys allowed). The configured profile fields are added to this
+/// schema when the document is built.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SignUpBody {
+    /// Display name; `""` is accepted.
+    #[schema(max_length = 256)]
+    pub name: String,
+    /// The address to sign in with (stored lower-cased).
+    #[schema(schema_with = email_address)]
+    pub email: String,
+    /// Its length is checked in UTF-16 code units, as JavaScript counts (the configured limits
+    /// are added to this schema when the document is built).
+    pub password: String,
+    /// Picture URL.
+    #[schema(required = false, max_length = 2048)]
+    pub image: String,
+    /// Must be a trusted origin or a safe relative path; it has no other use here.
+    #[schema(required = false, rename = "callbackURL")]
+    pub callback_url: String,
+    /// false: a one-day session and a browser-session cookie. Default true.
+    #[schema(required = false)]
+    pub remember_me: bool,
+}
+
+/// A new user, signed in.
+#[derive(ToSchema)]
+pub struct SignUpResponse {
+    /// The 32-character session token (also in the session cookie).
+    pub token: String,
+    /// The new user.
+    pub user: User,
+}
+
+/// Creates a user with a password and signs them in.
+#[utoipa::path(
+    post,
+    path = "/sign-up/email",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(
+        content = SignUpBody,
+        content_type = "application/json",
+        description = "JSON. An `application/x-www-form-urlencoded` form with the same fields is accepted too; its values are strings, so `rememberMe` (a boolean) cannot be sent that way",
+    ),
+    responses(
+        (status = 200, description = "Signed up and signed in", body = SignUpResponse,
+            headers(
+                ("set-cookie" = String, description = "The signed session cookie"),
+                ("set-auth-token" = String, description = "The signed session token, for `Authorization: Bearer`"),
+            )),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), INVALID_EMAIL, PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, MISSING_FIELD, FIELD_NOT_ALLOWED", body = ErrorBody),
+        (status = 403, description = "Origin or callback refused: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN, CROSS_SITE_NAVIGATION_LOGIN_BLOCKED, INVALID_CALLBACK_URL", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "Content-Type missing or not JSON or a form: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 422, description = "The email is taken: USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", body = ErrorBody),
+        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS; retry after `Retry-After` seconds", body = ErrorBody),
+    ),
+)]
 async fn sign_up(
     State(state): State<AppState>,
     headers: HeaderMap,

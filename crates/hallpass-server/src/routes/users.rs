@@ -1,23 +1,77 @@
 //! The signed-in user: `POST /update-user` and `POST /change-password` (reference, 2.3).
 
 use crate::http::body::{Fields, JsonBody};
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::routes::json_with;
+use crate::routes::models::{StatusBody, User};
 use crate::state::{client_info, AppState};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/update-user", post(update_user))
-        .route("/change-password", post(change_password))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(update_user))
+        .routes(routes!(change_password))
 }
 
+/// A partial update of the user: only the keys present change. The configured profile fields
+/// (those clients may set) are added to this schema when the document is built; `email` is refused.
+#[derive(ToSchema)]
+pub struct UpdateUserBody {
+    /// New display name.
+    #[schema(required = false, max_length = 256)]
+    pub name: String,
+    /// New picture URL; null clears it.
+    #[schema(required = false, max_length = 2048)]
+    pub image: Option<String>,
+}
+
+/// The change-password body.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct ChangePasswordBody {
+    /// The new password (configured lengths apply).
+    pub new_password: String,
+    /// The password in use now.
+    pub current_password: String,
+    /// true: end every session of the user and answer a new one. Default false.
+    #[schema(required = false)]
+    pub revoke_other_sessions: bool,
+}
+
+/// The user after a password change.
+#[derive(ToSchema)]
+pub struct ChangePasswordResponse {
+    /// The new session's token when other sessions were revoked, else null.
+    #[schema(required = true)]
+    pub token: Option<String>,
+    /// The user.
+    pub user: User,
+}
+
+/// Changes the name, picture and profile fields of the signed-in user.
+#[utoipa::path(
+    post,
+    path = "/update-user",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(content = UpdateUserBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Updated", body = StatusBody,
+            headers(("set-cookie" = String, description = "The session cookie, re-set"))),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), BODY_MUST_BE_AN_OBJECT, EMAIL_CAN_NOT_BE_UPDATED, FIELD_NOT_ALLOWED, USER_NOT_FOUND, or no code for \"No fields to update\"", body = ErrorBody),
+        (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+    ),
+)]
 async fn update_user(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -38,6 +92,24 @@ async fn update_user(
     Ok(json_with(&json!({"status": true}), out))
 }
 
+/// Changes the password after checking the current one.
+#[utoipa::path(
+    post,
+    path = "/change-password",
+    tag = crate::openapi::tag::BETTER_AUTH,
+    request_body(content = ChangePasswordBody, content_type = "application/json"),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Changed", body = ChangePasswordResponse,
+            headers(("set-cookie" = String, description = "The new session's cookie, when other sessions were revoked"))),
+        (status = 400, description = "Invalid body or password: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, INVALID_PASSWORD, CREDENTIAL_ACCOUNT_NOT_FOUND", body = ErrorBody),
+        (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
+    ),
+)]
 async fn change_password(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -11,6 +11,7 @@ mod helpers;
 mod internal;
 mod jwt;
 mod malformed_input;
+mod openapi;
 mod origin_and_cors;
 mod pg;
 mod rest;
