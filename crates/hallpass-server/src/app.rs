@@ -12,8 +12,7 @@ use axum::Router;
 use hallpass_core::password::HashPool;
 use hallpass_core::service::JwtPolicy;
 use hallpass_core::{AuthService, Store};
-use hallpass_store_postgres::{notify::SharedStore, PostgresStore};
-use hallpass_store_sqlite::SqliteStore;
+use hallpass_store_sql::{notify::SharedStore, SqlStore};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -31,16 +30,16 @@ pub enum StartError {
 
 /// Opens the store the URL names.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    let url = &config.database_url;
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url, config.profile.clone())
-            .await
-            .map_err(|e| StartError::Database(e.to_string()))?;
+    let store = SqlStore::connect(
+        &config.database_url,
+        config.profile.clone(),
+        config.max_connections,
+    )
+    .await
+    .map_err(|e| StartError::Database(e.to_string()))?;
+    if store.backend() == "sqlite" {
         return Ok(Arc::new(store));
     }
-    let store = PostgresStore::connect(url, config.profile.clone(), config.max_connections)
-        .await
-        .map_err(|e| StartError::Database(e.to_string()))?;
     // Several processes may share this database: keep their session caches coherent.
     Ok(Arc::new(SharedStore::start(store)))
 }

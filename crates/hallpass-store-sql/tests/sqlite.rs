@@ -5,14 +5,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hallpass_core::profile::ProfileSchema;
-use hallpass_store_sqlite::SqliteStore;
+use hallpass_store_sql::dialect::Pool;
+use hallpass_store_sql::SqlStore;
 use hallpass_store_tests::{store_tests, StoreUnderTest};
 use std::sync::Arc;
 
 /// A store on a new file in a temporary directory that lives as long as the test.
 async fn fresh_store() -> Option<StoreUnderTest> {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::connect(&url_in(&dir), ProfileSchema::default())
+    let store = SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
         .await
         .unwrap();
     Some(StoreUnderTest::new(Arc::new(store), dir))
@@ -88,21 +89,21 @@ mod better_auth_layout {
         let by_better_auth = tempfile::tempdir().unwrap();
         database_made_with(&by_better_auth, &BETTER_AUTH_DDL).await;
         let by_better_auth =
-            SqliteStore::connect(&url_in(&by_better_auth), ProfileSchema::default())
+            SqlStore::connect(&url_in(&by_better_auth), ProfileSchema::default(), 1)
                 .await
                 .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let by_hallpass = SqliteStore::connect(&url_in(&dir), ProfileSchema::default())
+        let by_hallpass = SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
             .await
             .unwrap();
 
         by_hallpass.migrate().await.unwrap();
 
-        let expected = schema_of(by_better_auth.pool()).await;
+        let expected = schema_of(lite(&by_better_auth)).await;
         // Five tables, three indexes, and the automatic indexes of the five text primary keys and
         // of the two unique columns.
         assert_eq!(expected.len(), 15, "{expected:#?}");
-        assert_eq!(schema_of(by_hallpass.pool()).await, expected);
+        assert_eq!(schema_of(lite(&by_hallpass)).await, expected);
     }
 
     #[tokio::test]
@@ -112,7 +113,7 @@ mod better_auth_layout {
         statements.extend(BETTER_AUTH_ROWS);
         database_made_with(&dir, &statements).await;
 
-        let store = SqliteStore::connect(&url_in(&dir), ProfileSchema::default())
+        let store = SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
             .await
             .unwrap();
 
@@ -185,7 +186,7 @@ mod better_auth_layout {
         let left: i64 = sqlx::query_scalar(
             r#"select (select count(*) from "session") + (select count(*) from "account")"#,
         )
-        .fetch_one(store.pool())
+        .fetch_one(lite(&store))
         .await
         .unwrap();
         assert_eq!(left, 0);
@@ -195,7 +196,7 @@ mod better_auth_layout {
     async fn hallpass_writes_rows_the_way_better_auth_does() {
         let dir = tempfile::tempdir().unwrap();
         database_made_with(&dir, &BETTER_AUTH_DDL).await;
-        let store = SqliteStore::connect(&url_in(&dir), ProfileSchema::default())
+        let store = SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
             .await
             .unwrap();
         let mut profile = Map::new();
@@ -235,7 +236,7 @@ mod better_auth_layout {
         let row = sqlx::query(
             r#"select "emailVerified", typeof("emailVerified"), "createdAt", typeof("createdAt"), "updatedAt", "software_background", "hardware_background" from "user""#,
         )
-        .fetch_one(store.pool())
+        .fetch_one(lite(&store))
         .await
         .unwrap();
         assert_eq!(row.get::<i64, _>(0), 0);
@@ -248,7 +249,7 @@ mod better_auth_layout {
         let account_row: (String, String, String, String, String) = sqlx::query_as(
             r#"select "accountId", "providerId", "userId", "password", "createdAt" from "account""#,
         )
-        .fetch_one(store.pool())
+        .fetch_one(lite(&store))
         .await
         .unwrap();
         assert_eq!(
@@ -263,7 +264,7 @@ mod better_auth_layout {
         );
         let session_row: (String, String, String) =
             sqlx::query_as(r#"select "expiresAt", "ipAddress", "userAgent" from "session""#)
-                .fetch_one(store.pool())
+                .fetch_one(lite(&store))
                 .await
                 .unwrap();
         assert_eq!(
@@ -292,7 +293,7 @@ mod better_auth_layout {
             &statements.iter().map(String::as_str).collect::<Vec<_>>(),
         )
         .await;
-        let store = SqliteStore::connect(&url_in(&dir), ProfileSchema::default())
+        let store = SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
             .await
             .unwrap();
 
@@ -329,7 +330,7 @@ mod better_auth_layout {
         ]))
         .unwrap();
         let schema = ProfileSchema::new(fields).unwrap();
-        let store = SqliteStore::connect(&url_in(&dir), schema).await.unwrap();
+        let store = SqlStore::connect(&url_in(&dir), schema, 1).await.unwrap();
 
         let user = store.user_by_id("u1").await.unwrap().unwrap();
 
@@ -348,7 +349,7 @@ async fn processes_migrating_one_file_at_once_take_turns() {
     let url = url_in(&dir);
     let mut tasks = Vec::new();
     for _ in 0..4 {
-        let store = SqliteStore::connect(&url, ProfileSchema::default())
+        let store = SqlStore::connect(&url, ProfileSchema::default(), 1)
             .await
             .unwrap();
         tasks.push(tokio::spawn(async move {
@@ -369,4 +370,12 @@ async fn processes_migrating_one_file_at_once_take_turns() {
         8,
         "5 tables and 3 indexes: {applied:?}"
     );
+}
+
+/// The SQLite pool under a store.
+fn lite(store: &SqlStore) -> &sqlx::SqlitePool {
+    match store.pool() {
+        Pool::Sqlite(p) => p,
+        Pool::Postgres(_) => panic!("a SQLite store"),
+    }
 }

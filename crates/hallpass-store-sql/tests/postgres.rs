@@ -9,7 +9,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use hallpass_core::profile::ProfileSchema;
-use hallpass_store_postgres::PostgresStore;
+use hallpass_store_sql::dialect::Pool;
+use hallpass_store_sql::SqlStore;
 use hallpass_store_tests::{store_tests, StoreUnderTest};
 use sqlx::{Connection, PgConnection, PgPool};
 use std::io::Write;
@@ -146,8 +147,8 @@ impl ScratchDatabase {
         PgPool::connect(&self.url).await.unwrap()
     }
 
-    async fn store(&self, schema: ProfileSchema) -> PostgresStore {
-        PostgresStore::connect(&self.url, schema, 4).await.unwrap()
+    async fn store(&self, schema: ProfileSchema) -> SqlStore {
+        SqlStore::connect(&self.url, schema, 4).await.unwrap()
     }
 }
 
@@ -223,7 +224,7 @@ mod shared_store {
     use hallpass_core::cache::Invalidation;
     use hallpass_core::model::UserChanges;
     use hallpass_core::store::{SessionStore, Store, UserStore};
-    use hallpass_store_postgres::notify::SharedStore;
+    use hallpass_store_sql::notify::SharedStore;
     use hallpass_store_tests::{inserted, inserted_session, t0, t0_plus_ms};
     use tokio::sync::broadcast::Receiver;
 
@@ -403,7 +404,7 @@ mod better_auth_layout {
             assert!(names.contains(&name), "{name} missing from {names:?}");
         }
         assert_eq!(indexes.len(), 5 + 2 + 3, "{indexes:#?}");
-        assert_eq!(schema_of(store.pool()).await, expected);
+        assert_eq!(schema_of(pg(&store)).await, expected);
     }
 
     #[tokio::test]
@@ -662,5 +663,13 @@ mod better_auth_layout {
         changes.profile.insert("age".into(), json!(7));
         let updated = store.update_user("u1", &changes).await.unwrap().unwrap();
         assert_eq!(updated.profile["age"], json!("7"));
+    }
+}
+
+/// The PostgreSQL pool under a store.
+fn pg(store: &SqlStore) -> &PgPool {
+    match store.pool() {
+        Pool::Postgres(p) => p,
+        Pool::Sqlite(_) => panic!("a PostgreSQL store"),
     }
 }
