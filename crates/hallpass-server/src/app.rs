@@ -4,8 +4,8 @@
 use crate::config::Config;
 use crate::http::error::ApiError;
 use crate::http::{cors, origin};
-use crate::routes;
 use crate::state::AppState;
+use crate::{pages, routes};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -92,15 +92,19 @@ pub async fn build(config: Config) -> Result<(Router, AppState), StartError> {
 /// The whole HTTP surface with its layers.
 pub fn router(state: AppState) -> Router {
     let api = routes::api_router()
+        .merge(pages::api_router())
         .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.trusted.clone(),
             origin::guard,
         ));
-    Router::new()
+    let mut app = Router::new()
         .nest("/api/auth", api)
-        .merge(routes::health::root_router())
-        .fallback(not_found)
+        .merge(routes::health::root_router());
+    if state.config.pages_enabled {
+        app = app.merge(pages::router());
+    }
+    app.fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.trusted.clone(), cors::cors))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -11,6 +11,7 @@ mod helpers;
 mod jwt;
 mod malformed_input;
 mod origin_and_cors;
+mod pages;
 mod sessions;
 mod sign_in;
 mod sign_up;
