@@ -153,8 +153,11 @@
     return null;
   }
 
-  function readable(message) {
+  // The message as a person reads it beside the field: without the zod path ("[body.email] "),
+  // and "This field" for a leading key ("years_coding must be a whole number").
+  function readable(message, key) {
     var text = message.replace(/^\[body(\.[A-Za-z0-9_]+)?\]\s*/, "");
+    if (key && text.indexOf(key + " ") === 0) text = "This field " + text.slice(key.length + 1);
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
@@ -173,7 +176,7 @@
     var spoken = [];
     issues(error).forEach(function (issue) {
       var key = fieldKey(form, issue);
-      var text = readable(issue.message);
+      var text = readable(issue.message, key);
       var field = key ? one('[data-hp-field="' + key + '"]', form) : null;
       var control = field ? markField(field, text) : null;
       if (control) {
