@@ -98,13 +98,11 @@ pub fn router(state: AppState) -> Router {
             state.trusted.clone(),
             origin::guard,
         ));
-    let mut app = Router::new()
+    Router::new()
         .nest("/api/auth", api)
-        .merge(routes::health::root_router());
-    if state.config.pages_enabled {
-        app = app.merge(pages::router());
-    }
-    app.fallback(not_found)
+        .merge(routes::health::root_router())
+        .merge(pages::router(state.config.pages_enabled))
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.trusted.clone(), cors::cors))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {

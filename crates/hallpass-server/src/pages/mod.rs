@@ -24,15 +24,18 @@ use axum::routing::get;
 use axum::Router;
 use hallpass_core::SessionWithUser;
 
-/// The pages and their assets, at the root. Not mounted when `[pages] enabled = false`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(account::home))
-        .route("/sign-in", get(account::sign_in))
-        .route("/sign-up", get(account::sign_up))
-        .route("/profile", get(account::profile))
-        .merge(assets::router())
-        .layer(map_response(headers::protect))
+/// The pages, at the root, when `enabled` (`[pages] enabled`); their assets always, since the
+/// error page under `/api/auth` uses them too.
+pub fn router(enabled: bool) -> Router<AppState> {
+    let mut router = assets::router();
+    if enabled {
+        router = router
+            .route("/", get(account::home))
+            .route("/sign-in", get(account::sign_in))
+            .route("/sign-up", get(account::sign_up))
+            .route("/profile", get(account::profile));
+    }
+    router.layer(map_response(headers::protect))
 }
 
 /// `GET /error` under `/api/auth`: part of Better Auth's API, so served even when the pages are off.

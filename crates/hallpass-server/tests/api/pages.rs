@@ -370,7 +370,7 @@ async fn signed_in_visitors_to_sign_in_are_offered_to_continue() {
 }
 
 #[tokio::test]
-async fn pages_answer_404_when_disabled_but_the_error_page_stays() {
+async fn pages_answer_404_when_disabled_but_the_error_page_and_its_styles_stay() {
     for app in [
         spawn_app_with(|_, env| {
             env.insert("HALLPASS_PAGES".into(), "false".into());
@@ -380,16 +380,11 @@ async fn pages_answer_404_when_disabled_but_the_error_page_stays() {
     ] {
         // Act
         let mut answers = Vec::new();
-        for path in [
-            "/",
-            "/sign-in",
-            "/sign-up",
-            "/profile",
-            "/assets/hallpass.js",
-        ] {
+        for path in ["/", "/sign-in", "/sign-up", "/profile"] {
             answers.push((path, visit(&app, path).await.status));
         }
         let error_page = app.get("/error?error=SOME_CODE").await;
+        let stylesheet = visit(&app, "/assets/hallpass.css").await;
 
         // Assert
         for (path, status) in answers {
@@ -397,6 +392,11 @@ async fn pages_answer_404_when_disabled_but_the_error_page_stays() {
         }
         let html = assert_html(&error_page);
         assert!(html.contains("SOME_CODE"));
+        assert_eq!(
+            stylesheet.status,
+            StatusCode::OK,
+            "the error page's stylesheet is gone"
+        );
         assert!(
             !html.contains(r#"href="/sign-in""#),
             "the error page links to a page that is off"
