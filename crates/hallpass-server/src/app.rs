@@ -4,8 +4,8 @@
 use crate::config::Config;
 use crate::http::error::ApiError;
 use crate::http::{cors, origin};
-use crate::routes;
 use crate::state::AppState;
+use crate::{pages, routes};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -130,9 +130,13 @@ pub fn router(state: AppState) -> Router {
             ))
     };
     let mut public = Router::new()
-        .nest("/api/auth", guarded(routes::api_router()))
+        .nest(
+            "/api/auth",
+            guarded(routes::api_router().merge(pages::api_router())),
+        )
         .nest("/auth", guarded(routes::rest::router()))
-        .merge(routes::health::root_router());
+        .merge(routes::health::root_router())
+        .merge(pages::router(state.config.pages_enabled));
     if state.config.internal_listen.is_none() {
         public = public.nest("/internal", internal_routes());
     }

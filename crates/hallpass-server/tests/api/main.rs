@@ -12,6 +12,7 @@ mod internal;
 mod jwt;
 mod malformed_input;
 mod origin_and_cors;
+mod pages;
 mod pg;
 mod rest;
 mod revocation;
