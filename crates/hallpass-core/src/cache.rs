@@ -76,6 +76,10 @@ struct Inner {
     floor: u64,
     sessions: HashMap<String, SessionEntry>,
     users: HashMap<String, UserEntry>,
+    /// Session id to token, for JWTs (which name their session by id). A session's id and token
+    /// never change, so an entry can be stale only in naming a session that is gone, which the
+    /// token lookup then finds.
+    tokens_by_id: HashMap<String, String>,
     /// Generation of the latest invalidation of each token or user id still remembered.
     tombstones: HashMap<(Kind, String), u64>,
     /// The same tombstones in the order they were made, for pruning.
@@ -164,6 +168,11 @@ impl SessionCache {
         })
     }
 
+    /// The token of the session with this id, if this process has seen it.
+    pub fn token_for_session_id(&self, id: &str) -> Option<String> {
+        self.lock().tokens_by_id.get(id).cloned()
+    }
+
     /// A ticket for a database read that is about to start.
     pub fn ticket(&self) -> ReadTicket {
         ReadTicket(self.lock().generation)
@@ -186,7 +195,11 @@ impl SessionCache {
         }
         if inner.sessions.len() >= MAX_ENTRIES {
             inner.sessions.clear();
+            inner.tokens_by_id.clear();
         }
+        inner
+            .tokens_by_id
+            .insert(session.id.clone(), session.token.clone());
         if inner.users.len() >= MAX_ENTRIES {
             inner.users.clear();
         }
@@ -250,6 +263,7 @@ impl SessionCache {
             }
             Invalidation::All => {
                 inner.sessions.clear();
+                inner.tokens_by_id.clear();
                 inner.users.clear();
                 inner.tombstones.clear();
                 inner.tombstone_order.clear();

@@ -570,13 +570,25 @@ impl AuthService {
         ) else {
             return Err(DomainError::Unauthorized);
         };
-        let live = self.store.user_sessions(user_id, now()).await?;
-        let Some(session) = live.into_iter().find(|s| s.id == sid) else {
-            return Err(DomainError::Unauthorized);
+        // The token, from memory when this process has seen the session, else from the user's
+        // live sessions; either way the session itself is then read with the cache's guarantees.
+        let token = match self.cache.token_for_session_id(sid) {
+            Some(token) => token,
+            None => {
+                let live = self.store.user_sessions(user_id, now()).await?;
+                let Some(session) = live.into_iter().find(|s| s.id == sid) else {
+                    return Err(DomainError::Unauthorized);
+                };
+                session.token
+            }
         };
-        match self.session(&session.token, opts).await? {
-            SessionRead::Valid(found) | SessionRead::Refreshed(found) => Ok(found),
-            SessionRead::Missing | SessionRead::Expired => Err(DomainError::Unauthorized),
+        match self.session(&token, opts).await? {
+            SessionRead::Valid(found) | SessionRead::Refreshed(found)
+                if found.user.id == user_id && found.session.id == sid =>
+            {
+                Ok(found)
+            }
+            _ => Err(DomainError::Unauthorized),
         }
     }
 

@@ -293,8 +293,14 @@ where
             })
         })
         .collect();
-    // Warm: every checker has seen the session (from the cache, mostly).
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    // Warm: the checkers have seen the session (and so cached it) before it ends.
+    let warm_until = Instant::now() + Duration::from_secs(10);
+    while log.lock().unwrap().iter().filter(|c| c.saw_user).count() < CHECKERS
+        && Instant::now() < warm_until
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
     end().await;
     let ended = Instant::now();
     tokio::time::sleep(after).await;
