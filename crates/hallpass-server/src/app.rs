@@ -4,17 +4,15 @@
 use crate::config::Config;
 use crate::http::error::ApiError;
 use crate::http::{cors, origin};
-use crate::openapi;
-use crate::routes;
 use crate::state::AppState;
+use crate::{openapi, pages, routes};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hallpass_core::password::HashPool;
 use hallpass_core::service::JwtPolicy;
 use hallpass_core::{AuthService, Store};
-use hallpass_store_postgres::{notify::SharedStore, PostgresStore};
-use hallpass_store_sqlite::SqliteStore;
+use hallpass_store_sql::{notify::SharedStore, SqlStore};
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
@@ -33,16 +31,16 @@ pub enum StartError {
 
 /// Opens the store the URL names.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    let url = &config.database_url;
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::connect(url, config.profile.clone())
-            .await
-            .map_err(|e| StartError::Database(e.to_string()))?;
+    let store = SqlStore::connect(
+        &config.database_url,
+        config.profile.clone(),
+        config.max_connections,
+    )
+    .await
+    .map_err(|e| StartError::Database(e.to_string()))?;
+    if store.backend() == "sqlite" {
         return Ok(Arc::new(store));
     }
-    let store = PostgresStore::connect(url, config.profile.clone(), config.max_connections)
-        .await
-        .map_err(|e| StartError::Database(e.to_string()))?;
     // Several processes may share this database: keep their session caches coherent.
     Ok(Arc::new(SharedStore::start(store)))
 }
@@ -132,10 +130,18 @@ pub fn router(state: AppState) -> Router {
             )
         })
     };
+    // The HTML pages (and Better Auth's HTML error page) are not part of the JSON API's document.
+    let html_error_page = OpenApiRouter::from(pages::api_router());
     let mut public = OpenApiRouter::new()
-        .nest("/api/auth", guarded(routes::api_router()))
+        .nest(
+            "/api/auth",
+            guarded(routes::api_router().merge(html_error_page)),
+        )
         .nest("/auth", guarded(routes::rest::router()))
-        .merge(routes::health::root_router());
+        .merge(routes::health::root_router())
+        .merge(OpenApiRouter::from(pages::router(
+            state.config.pages_enabled,
+        )));
     if state.config.internal_listen.is_none() {
         public = public.nest("/internal", internal_routes());
     }

@@ -238,6 +238,14 @@ async fn check_config(config: &Config) -> Result<(), CliError> {
         .map(|f| f.key.as_str())
         .collect();
     println!("profile fields  {}", fields.join(", "));
+    println!(
+        "built-in pages  {}",
+        if config.pages_enabled {
+            "enabled (/, /sign-in, /sign-up, /profile)"
+        } else {
+            "disabled"
+        }
+    );
     let store = app::open_store(config).await?;
     store.ping().await.map_err(DomainError::from)?;
     println!("database        {} reachable", store.backend());

@@ -42,6 +42,8 @@ pub struct FileConfig {
     profile: Option<ProfileFile>,
     #[serde(default)]
     log: LogFile,
+    #[serde(default)]
+    pages: PagesFile,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,6 +89,12 @@ struct ProfileFile {
 #[serde(deny_unknown_fields)]
 struct LogFile {
     format: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PagesFile {
+    enabled: Option<bool>,
 }
 
 /// Values given as command-line flags; they win over everything.
@@ -156,6 +164,9 @@ pub struct Config {
     pub profile: ProfileSchema,
     /// `json` for JSON lines, else human-readable.
     pub log_json: bool,
+    /// Serve the built-in pages (`/`, `/sign-in`, `/sign-up`, `/profile`); `[pages] enabled`,
+    /// `HALLPASS_PAGES`. Better Auth's `/api/auth/error` page is served either way.
+    pub pages_enabled: bool,
 }
 
 /// A configuration problem, as a sentence for the operator.
@@ -365,6 +376,14 @@ impl Config {
         if max_connections == 0 {
             return err("database.max_connections must be at least 1");
         }
+        let pages_enabled = match env("HALLPASS_PAGES") {
+            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => return err(format!("HALLPASS_PAGES must be true or false, not {v:?}")),
+            },
+            None => file.pages.enabled.unwrap_or(true),
+        };
         let log_json = env("HALLPASS_LOG_FORMAT")
             .or(file.log.format)
             .is_some_and(|f| f == "json");
@@ -389,6 +408,7 @@ impl Config {
             jwt_ttl,
             profile,
             log_json,
+            pages_enabled,
         })
     }
 
@@ -552,6 +572,44 @@ mod tests {
         .unwrap();
         assert_eq!(c.profile.fields().len(), 1);
         assert_eq!(c.profile.fields()[0].key, "os");
+    }
+
+    #[test]
+    fn pages_are_on_by_default_and_turned_off_by_file_or_environment() {
+        assert!(
+            load(&[("HALLPASS_SECRET", GOOD)], "")
+                .unwrap()
+                .pages_enabled
+        );
+        let off = "[pages]\nenabled = false\n";
+        assert!(
+            !load(&[("HALLPASS_SECRET", GOOD)], off)
+                .unwrap()
+                .pages_enabled
+        );
+        assert!(
+            !load(
+                &[("HALLPASS_SECRET", GOOD), ("HALLPASS_PAGES", "false")],
+                ""
+            )
+            .unwrap()
+            .pages_enabled
+        );
+        assert!(
+            load(
+                &[("HALLPASS_SECRET", GOOD), ("HALLPASS_PAGES", "true")],
+                off
+            )
+            .unwrap()
+            .pages_enabled
+        );
+        assert!(load(
+            &[("HALLPASS_SECRET", GOOD), ("HALLPASS_PAGES", "maybe")],
+            ""
+        )
+        .unwrap_err()
+        .0
+        .contains("HALLPASS_PAGES"));
     }
 
     #[test]

@@ -14,12 +14,14 @@
 //! dev-dependency). The factory gives an *empty* database; the harness migrates it before each
 //! case, except for the migration case, which checks the plan on the empty database itself.
 
+mod better_auth;
 mod fixtures;
 mod keys;
 mod schema;
 mod sessions;
 mod users;
 
+pub use better_auth::*;
 pub use fixtures::*;
 pub use keys::*;
 pub use schema::*;

@@ -13,6 +13,7 @@ mod jwt;
 mod malformed_input;
 mod openapi;
 mod origin_and_cors;
+mod pages;
 mod pg;
 mod rest;
 mod revocation;

@@ -1,13 +1,14 @@
 //! Cross-process cache invalidation over PostgreSQL LISTEN/NOTIFY.
 //!
-//! [`SharedStore`] wraps a [`PostgresStore`]: after every change that can make another process's
+//! [`SharedStore`] wraps a PostgreSQL [`SqlStore`]: after every change that can make another process's
 //! cached session or user wrong (a session deleted, a user changed or deleted), it sends a
 //! notification on the `hallpass_invalidate` channel, *after* the change is committed, so a
 //! process that drops its entry and reads again sees the new state. Every process listens on the
 //! channel and feeds [`Store::invalidations`]. When the listening connection drops, notifications
 //! may have been missed, so the feed says `All` and caches start over.
 
-use crate::PostgresStore;
+use crate::dialect::{Arg, Dialect, Pool};
+use crate::SqlStore;
 use async_trait::async_trait;
 use hallpass_core::cache::Invalidation;
 use hallpass_core::clock::Timestamp;
@@ -22,7 +23,8 @@ pub const CHANNEL: &str = "hallpass_invalidate";
 
 /// A PostgreSQL store shared by several hallpass processes.
 pub struct SharedStore {
-    inner: PostgresStore,
+    inner: SqlStore,
+    notify_sql: String,
     feed: broadcast::Sender<Invalidation>,
 }
 
@@ -35,13 +37,22 @@ fn parse(payload: &str) -> Option<Invalidation> {
 }
 
 impl SharedStore {
-    /// Wraps a store and starts listening (needs a Tokio runtime).
-    pub fn start(inner: PostgresStore) -> SharedStore {
+    /// Wraps a store and starts listening (needs a Tokio runtime). A SQLite store, which one
+    /// process uses, gets no feed.
+    pub fn start(inner: SqlStore) -> SharedStore {
         let (feed, _) = broadcast::channel(4096);
+        let notify_sql = inner.dialect().render("select pg_notify(?, ?)");
+        let Pool::Postgres(main) = inner.pool() else {
+            return SharedStore {
+                inner,
+                notify_sql,
+                feed,
+            };
+        };
         // A pool of its own, so the held LISTEN connection does not take one from request handling.
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
-            .connect_lazy_with((*inner.pool().connect_options()).clone());
+            .connect_lazy_with((*main.connect_options()).clone());
         let tx = feed.clone();
         tokio::spawn(async move {
             loop {
@@ -75,20 +86,24 @@ impl SharedStore {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         });
-        SharedStore { inner, feed }
+        SharedStore {
+            inner,
+            notify_sql,
+            feed,
+        }
     }
 
     /// The wrapped store.
-    pub fn inner(&self) -> &PostgresStore {
+    pub fn inner(&self) -> &SqlStore {
         &self.inner
     }
 
     async fn notify(&self, payload: String) {
-        let sent = sqlx::query("select pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(&payload)
-            .execute(self.inner.pool())
-            .await;
+        if self.inner.dialect() != Dialect::Postgres {
+            return;
+        }
+        let args = vec![Arg::Text(CHANNEL.into()), Arg::Text(payload)];
+        let sent = self.inner.pool().execute(&self.notify_sql, args).await;
         if let Err(e) = sent {
             tracing::warn!(error = %e, "could not notify other processes; their caches expire by TTL");
         }

@@ -1,0 +1,525 @@
+//! hallpass storage on SQLite or PostgreSQL, in Better Auth's layout for each (reference, 6.1 and
+//! 6.2): a database that Better Auth made is used in place, and one that hallpass made is usable
+//! by Better Auth. Each statement, row decoder and migration step is written once, here; the
+//! [`dialect`] module holds what truly differs between the two databases, and [`notify`] the
+//! PostgreSQL feed that keeps several processes' caches coherent.
+
+pub mod dialect;
+pub mod notify;
+pub mod schema;
+
+use async_trait::async_trait;
+use dialect::{ident, Arg, Dialect, Pool, Row};
+use hallpass_core::clock::Timestamp;
+use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use hallpass_core::profile::ProfileSchema;
+use hallpass_core::store::{
+    KeyStore, SessionStore, Store, StoreError, StoreResult, StoredKey, UserStore,
+};
+use serde_json::{Map, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The core columns of `user`, in the order [`SqlStore::user_from`] reads them; profile columns
+/// follow.
+const USER_CORE_COLS: [&str; 7] = [
+    "id",
+    "name",
+    "email",
+    "emailVerified",
+    "image",
+    "createdAt",
+    "updatedAt",
+];
+
+/// The columns of `session`, in the order [`session_from`] reads them.
+const SESSION_COLS: [&str; 8] = [
+    "id",
+    "token",
+    "userId",
+    "expiresAt",
+    "createdAt",
+    "updatedAt",
+    "ipAddress",
+    "userAgent",
+];
+
+const KEY_COLS: &str =
+    "\"id\", \"publicKey\", \"privateKey\", \"createdAt\", \"expiresAt\", \"alg\", \"crv\"";
+
+fn column_list(cols: &[&str], alias: &str) -> String {
+    cols.iter()
+        .map(|c| format!("{alias}{}", ident(c)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Every fixed statement, rendered for the dialect once, at connect: the hot ones (the session
+/// join every cache miss runs) cost no formatting per call.
+struct Statements {
+    user_by_id: String,
+    user_by_email: String,
+    list_users: String,
+    insert_account: String,
+    password_hash: String,
+    set_password_hash: String,
+    delete_user: String,
+    insert_session: String,
+    session_with_user: String,
+    extend_session: String,
+    delete_session: String,
+    delete_user_session: String,
+    delete_user_sessions: String,
+    user_sessions: String,
+    signing_keys: String,
+    insert_signing_key: String,
+}
+
+impl Statements {
+    fn new(d: Dialect, user_cols: &str, user_cols_u: &str) -> Statements {
+        let sessions = column_list(&SESSION_COLS, "");
+        let s = |sql: String| d.render(&sql);
+        Statements {
+            user_by_id: s(format!("select {user_cols} from \"user\" where \"id\" = ?")),
+            user_by_email: s(format!("select {user_cols} from \"user\" where \"email\" = ?")),
+            list_users: s(format!(
+                "select {user_cols} from \"user\" order by \"createdAt\", \"id\" limit ? offset ?"
+            )),
+            // A credential account as Better Auth writes it (reference, 6.4 "Credential account").
+            insert_account: s("insert into \"account\" (\"id\", \"accountId\", \"providerId\", \"userId\", \"password\", \"createdAt\", \"updatedAt\") values (?, ?, 'credential', ?, ?, ?, ?)".into()),
+            password_hash: s("select \"password\" from \"account\" where \"userId\" = ? and \"providerId\" = 'credential' and \"accountId\" = ? limit 1".into()),
+            set_password_hash: s("update \"account\" set \"password\" = ?, \"updatedAt\" = ? where \"userId\" = ? and \"providerId\" = 'credential' and \"accountId\" = ?".into()),
+            // Sessions and accounts go with it: their foreign keys are ON DELETE CASCADE.
+            delete_user: s("delete from \"user\" where \"id\" = ?".into()),
+            insert_session: s(format!(
+                "insert into \"session\" ({sessions}) values (?, ?, ?, ?, ?, ?, ?, ?)"
+            )),
+            session_with_user: s(format!(
+                "select {}, {user_cols_u} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = ?",
+                column_list(&SESSION_COLS, "s.")
+            )),
+            extend_session: s(format!(
+                "update \"session\" set \"expiresAt\" = ?, \"updatedAt\" = ? where \"token\" = ? returning {sessions}"
+            )),
+            delete_session: s("delete from \"session\" where \"token\" = ?".into()),
+            delete_user_session: s(
+                "delete from \"session\" where \"token\" = ? and \"userId\" = ?".into(),
+            ),
+            delete_user_sessions: s(
+                "delete from \"session\" where \"userId\" = ? and \"token\" <> ? returning \"token\""
+                    .into(),
+            ),
+            user_sessions: s(format!(
+                "select {sessions} from \"session\" where \"userId\" = ? and \"expiresAt\" > ? order by \"createdAt\""
+            )),
+            signing_keys: s(format!(
+                "select {KEY_COLS} from \"jwks\" order by \"createdAt\" desc"
+            )),
+            insert_signing_key: s(format!(
+                "insert into \"jwks\" ({KEY_COLS}) values (?, ?, ?, ?, ?, ?, ?)"
+            )),
+        }
+    }
+}
+
+/// A store on one database, SQLite or PostgreSQL.
+pub struct SqlStore {
+    dialect: Dialect,
+    pool: Pool,
+    schema: ProfileSchema,
+    /// The `user` select list (core columns, then profile columns as the dialect reads them).
+    user_cols: String,
+    sql: Statements,
+}
+
+/// The `user` select list for a table alias (`""` or `"u."`).
+fn user_select(d: Dialect, schema: &ProfileSchema, alias: &str) -> String {
+    let mut cols = column_list(&USER_CORE_COLS, alias);
+    for f in schema.fields() {
+        cols.push_str(", ");
+        cols.push_str(&d.profile_select(&format!("{alias}{}", ident(&f.key))));
+    }
+    cols
+}
+
+/// The SQL for a profile value: a literal `null` (which fits a column of any type, where a bound
+/// NULL of the wrong type would not on PostgreSQL), or a placeholder with its argument.
+fn profile_value(v: &Value, args: &mut Vec<Arg>) -> &'static str {
+    let arg = match v {
+        Value::Null => return "null",
+        Value::Bool(b) => Arg::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Arg::Int(i),
+            None => Arg::Float(n.as_f64().unwrap_or_default()),
+        },
+        Value::String(s) => Arg::Text(s.clone()),
+        other => Arg::Text(other.to_string()),
+    };
+    args.push(arg);
+    "?"
+}
+
+fn text(s: &str) -> Arg {
+    Arg::Text(s.to_owned())
+}
+
+/// A session from [`SESSION_COLS`]; a NULL IP or agent reads as `""`, as Better Auth writes them.
+fn session_from(row: &Row) -> StoreResult<Session> {
+    Ok(Session {
+        id: row.text(0)?,
+        token: row.text(1)?,
+        user_id: row.text(2)?,
+        expires_at: row.date(3)?,
+        created_at: row.date(4)?,
+        updated_at: row.date(5)?,
+        ip_address: row.opt_text(6)?.unwrap_or_default(),
+        user_agent: row.opt_text(7)?.unwrap_or_default(),
+    })
+}
+
+impl SqlStore {
+    /// Opens the database a `sqlite://` or `postgres://` URL names. SQLite files are created if
+    /// missing and run in WAL mode with foreign keys on; PostgreSQL gets a pool of at most
+    /// `max_connections`. Does not migrate.
+    pub async fn connect(
+        url: &str,
+        schema: ProfileSchema,
+        max_connections: u32,
+    ) -> StoreResult<SqlStore> {
+        let dialect = Dialect::of_url(url).ok_or_else(|| {
+            StoreError::Backend("the database URL must start with sqlite:// or postgres://".into())
+        })?;
+        let pool = match dialect {
+            Dialect::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(dialect::db_error)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .min_connections(1)
+                    .connect_with(opts)
+                    .await
+                    .map_err(dialect::db_error)?;
+                Pool::Sqlite(pool)
+            }
+            Dialect::Postgres => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(dialect::db_error)?;
+                Pool::Postgres(pool)
+            }
+        };
+        let user_cols = user_select(dialect, &schema, "");
+        let sql = Statements::new(dialect, &user_cols, &user_select(dialect, &schema, "u."));
+        Ok(SqlStore {
+            dialect,
+            pool,
+            schema,
+            user_cols,
+            sql,
+        })
+    }
+
+    /// The dialect.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// The connection pool (for the notification feed, and tests that inspect rows directly).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// A user from the columns starting at `at`: [`USER_CORE_COLS`] then the profile fields.
+    fn user_from(&self, row: &Row, at: usize) -> StoreResult<User> {
+        let mut profile = Map::new();
+        for (n, f) in self.schema.fields().iter().enumerate() {
+            profile.insert(f.key.clone(), row.profile(at + 7 + n, &f.kind)?);
+        }
+        Ok(User {
+            id: row.text(at)?,
+            name: row.text(at + 1)?,
+            email: row.text(at + 2)?,
+            email_verified: row.bool(at + 3)?,
+            image: row.opt_text(at + 4)?,
+            created_at: row.date(at + 5)?,
+            updated_at: row.date(at + 6)?,
+            profile,
+        })
+    }
+
+    async fn one_user(&self, sql: &str, args: Vec<Arg>) -> StoreResult<Option<User>> {
+        let row = self.pool.fetch_optional(sql, args).await?;
+        row.map(|r| self.user_from(&r, 0)).transpose()
+    }
+}
+
+#[async_trait]
+impl UserStore for SqlStore {
+    async fn insert_user(&self, user: &User, account: &CredentialAccount) -> StoreResult<()> {
+        let mut cols = column_list(&USER_CORE_COLS, "");
+        let mut values = String::from("?, ?, ?, ?, ?, ?, ?");
+        let mut args = vec![
+            text(&user.id),
+            text(&user.name),
+            text(&user.email),
+            Arg::Bool(user.email_verified),
+            Arg::OptText(user.image.clone()),
+            Arg::Date(user.created_at),
+            Arg::Date(user.updated_at),
+        ];
+        for f in self.schema.fields() {
+            cols.push_str(&format!(", {}", ident(&f.key)));
+            let v = user.profile.get(&f.key).unwrap_or(&Value::Null);
+            values.push_str(&format!(", {}", profile_value(v, &mut args)));
+        }
+        let insert_user = self
+            .dialect
+            .render(&format!("insert into \"user\" ({cols}) values ({values})"));
+        let account_args = vec![
+            text(&account.id),
+            text(&account.user_id),
+            text(&account.user_id),
+            text(&account.password_hash),
+            Arg::Date(account.created_at),
+            Arg::Date(account.created_at),
+        ];
+        self.pool
+            .transaction(vec![
+                (&insert_user, args),
+                (&self.sql.insert_account, account_args),
+            ])
+            .await
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        self.one_user(&self.sql.user_by_id, vec![text(id)]).await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        self.one_user(&self.sql.user_by_email, vec![text(email)])
+            .await
+    }
+
+    async fn password_hash(&self, user_id: &str) -> StoreResult<Option<String>> {
+        let args = vec![text(user_id), text(user_id)];
+        match self
+            .pool
+            .fetch_optional(&self.sql.password_hash, args)
+            .await?
+        {
+            Some(row) => row.opt_text(0),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_password_hash(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let args = vec![text(hash), Arg::Date(now), text(user_id), text(user_id)];
+        Ok(self.pool.execute(&self.sql.set_password_hash, args).await? > 0)
+    }
+
+    async fn update_user(&self, id: &str, changes: &UserChanges) -> StoreResult<Option<User>> {
+        let mut sets: Vec<String> = Vec::new();
+        let mut args: Vec<Arg> = Vec::new();
+        let mut set = |col: &str, arg: Arg| {
+            sets.push(format!("{} = ?", ident(col)));
+            args.push(arg);
+        };
+        if let Some(name) = &changes.name {
+            set("name", text(name));
+        }
+        if let Some(image) = &changes.image {
+            set("image", Arg::OptText(image.clone()));
+        }
+        if let Some(v) = changes.email_verified {
+            set("emailVerified", Arg::Bool(v));
+        }
+        if let Some(t) = changes.updated_at {
+            set("updatedAt", Arg::Date(t));
+        }
+        for f in self.schema.fields() {
+            if let Some(v) = changes.profile.get(&f.key) {
+                let value = profile_value(v, &mut args);
+                sets.push(format!("{} = {value}", ident(&f.key)));
+            }
+        }
+        if sets.is_empty() {
+            return self.user_by_id(id).await;
+        }
+        args.push(text(id));
+        let sql = self.dialect.render(&format!(
+            "update \"user\" set {} where \"id\" = ? returning {}",
+            sets.join(", "),
+            self.user_cols
+        ));
+        self.one_user(&sql, args).await
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<bool> {
+        Ok(self
+            .pool
+            .execute(&self.sql.delete_user, vec![text(id)])
+            .await?
+            > 0)
+    }
+
+    async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {
+        let args = vec![Arg::Int(i64::from(limit)), Arg::Int(i64::from(offset))];
+        let rows = self.pool.fetch_all(&self.sql.list_users, args).await?;
+        rows.iter().map(|r| self.user_from(r, 0)).collect()
+    }
+}
+
+#[async_trait]
+impl SessionStore for SqlStore {
+    async fn insert_session(&self, s: &Session) -> StoreResult<()> {
+        let args = vec![
+            text(&s.id),
+            text(&s.token),
+            text(&s.user_id),
+            Arg::Date(s.expires_at),
+            Arg::Date(s.created_at),
+            Arg::Date(s.updated_at),
+            text(&s.ip_address),
+            text(&s.user_agent),
+        ];
+        self.pool.execute(&self.sql.insert_session, args).await?;
+        Ok(())
+    }
+
+    async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
+        let row = self
+            .pool
+            .fetch_optional(&self.sql.session_with_user, vec![text(token)])
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(SessionWithUser {
+            session: session_from(&row)?,
+            user: self.user_from(&row, SESSION_COLS.len())?,
+        }))
+    }
+
+    async fn extend_session(
+        &self,
+        token: &str,
+        expires_at: Timestamp,
+        updated_at: Timestamp,
+    ) -> StoreResult<Option<Session>> {
+        let args = vec![Arg::Date(expires_at), Arg::Date(updated_at), text(token)];
+        let row = self
+            .pool
+            .fetch_optional(&self.sql.extend_session, args)
+            .await?;
+        row.as_ref().map(session_from).transpose()
+    }
+
+    async fn delete_session(&self, token: &str) -> StoreResult<bool> {
+        let args = vec![text(token)];
+        Ok(self.pool.execute(&self.sql.delete_session, args).await? > 0)
+    }
+
+    async fn delete_user_session(&self, user_id: &str, token: &str) -> StoreResult<bool> {
+        let args = vec![text(token), text(user_id)];
+        Ok(self
+            .pool
+            .execute(&self.sql.delete_user_session, args)
+            .await?
+            > 0)
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> StoreResult<Vec<String>> {
+        // No token is empty, so "" keeps none.
+        let args = vec![text(user_id), text(keep.unwrap_or(""))];
+        let rows = self
+            .pool
+            .fetch_all(&self.sql.delete_user_sessions, args)
+            .await?;
+        rows.iter().map(|r| r.text(0)).collect()
+    }
+
+    async fn user_sessions(&self, user_id: &str, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let args = vec![text(user_id), Arg::Date(now)];
+        let rows = self.pool.fetch_all(&self.sql.user_sessions, args).await?;
+        rows.iter().map(session_from).collect()
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqlStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<StoredKey>> {
+        let rows = self.pool.fetch_all(&self.sql.signing_keys, vec![]).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredKey {
+                    id: r.text(0)?,
+                    public_key: r.text(1)?,
+                    private_key: r.text(2)?,
+                    created_at: r.date(3)?,
+                    expires_at: r.opt_date(4)?,
+                    alg: r.opt_text(5)?,
+                    crv: r.opt_text(6)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_signing_key(&self, k: &StoredKey) -> StoreResult<()> {
+        let args = vec![
+            text(&k.id),
+            text(&k.public_key),
+            text(&k.private_key),
+            Arg::Date(k.created_at),
+            Arg::OptDate(k.expires_at),
+            Arg::OptText(k.alg.clone()),
+            Arg::OptText(k.crv.clone()),
+        ];
+        self.pool
+            .execute(&self.sql.insert_signing_key, args)
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.pool.execute("select 1", vec![]).await?;
+        Ok(())
+    }
+
+    async fn migration_plan(&self) -> StoreResult<Vec<String>> {
+        let catalog = self.pool.catalog().await?;
+        Ok(schema::plan(self.dialect, &self.schema, &catalog))
+    }
+
+    async fn migrate(&self) -> StoreResult<Vec<String>> {
+        self.pool
+            .migrate(|catalog| schema::plan(self.dialect, &self.schema, catalog))
+            .await
+    }
+}
