@@ -344,7 +344,8 @@ def add_compare(
 
         async_c[f"{module_name}.AsyncClient"] = hxa
     try:
-        import aiohttp
+        # Imported by name: an optional comparison, not a dependency (mypy need not know it).
+        aiohttp: Any = importlib.import_module("aiohttp")
     except ImportError:
         print("(aiohttp not installed: skipped)")
     else:
