@@ -79,22 +79,31 @@ pub struct SecretGuard {
 }
 
 impl SecretGuard {
-    fn locked_out(&self, ip: IpAddr) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(&ip)
-            .is_some_and(|(n, since)| *n >= MAX_FAILURES && since.elapsed() < WINDOW)
-    }
-
-    fn failed(&self, ip: IpAddr) {
+    /// Reserves one comparison for this address, or refuses when its window's budget of wrong
+    /// secrets is spent. Checking and counting under one lock keeps concurrent guesses within
+    /// the budget too.
+    fn reserve(&self, ip: IpAddr) -> bool {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_TRACKED {
+        if map.len() >= MAX_TRACKED && !map.contains_key(&ip) {
             map.clear();
         }
         let entry = map.entry(ip).or_insert((0, Instant::now()));
         if entry.1.elapsed() >= WINDOW {
             *entry = (0, Instant::now());
         }
+        if entry.0 >= MAX_FAILURES {
+            return false;
+        }
         entry.0 += 1;
+        true
+    }
+
+    /// Gives back a reserved comparison that found the right secret.
+    fn release(&self, ip: IpAddr) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = map.get_mut(&ip) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
     }
 }
 
@@ -107,7 +116,7 @@ fn authorize(state: &AppState, headers: &HeaderMap, ext: &Extensions) -> ApiResu
     let ip = ext
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip());
-    if state.internal_guard.locked_out(ip) {
+    if !state.internal_guard.reserve(ip) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "TOO_MANY_REQUESTS",
@@ -119,9 +128,9 @@ fn authorize(state: &AppState, headers: &HeaderMap, ext: &Extensions) -> ApiResu
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if secret.matches(presented) {
+        state.internal_guard.release(ip);
         return Ok(());
     }
-    state.internal_guard.failed(ip);
     tracing::warn!(%ip, "wrong internal secret");
     Err(ApiError::new(
         StatusCode::UNAUTHORIZED,

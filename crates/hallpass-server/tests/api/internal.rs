@@ -83,6 +83,56 @@ async fn repeated_wrong_secrets_are_throttled_without_being_compared() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_secrets_get_no_more_comparisons_than_the_budget() {
+    let app = bridged().await;
+    let guesses = (0..24).map(|i| {
+        let req = app
+            .raw()
+            .get(format!("{}/internal/user?id=x", app.address))
+            .header("x-internal-secret", format!("guess-{i}"));
+        async move { req.send().await.unwrap().status() }
+    });
+    let statuses = futures_join_all(guesses).await;
+    let compared = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((compared, refused), (5, 19), "{statuses:?}");
+}
+
+/// Runs the futures at once and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    fs: impl Iterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_right_secret_does_not_use_up_the_budget() {
+    let app = bridged().await;
+    let (_, user) = reader(&app).await;
+    let q = format!("?id={}", user["id"].as_str().unwrap());
+    for _ in 0..10 {
+        let r = internal(&app, &q, Some(INTERNAL), &[]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    }
+    let r = internal(&app, &q, Some("wrong"), &[]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn the_reader_is_identified_from_a_forwarded_cookie() {
     let app = bridged().await;
