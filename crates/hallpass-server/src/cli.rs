@@ -144,6 +144,15 @@ fn parse_fields(pairs: &[String]) -> Result<Map<String, Value>, CliError> {
 }
 
 impl Cli {
+    /// Whether logs are JSON lines, from the environment or the configuration file.
+    pub fn log_json(&self) -> bool {
+        let flags = Overrides {
+            config: self.global.config.clone(),
+            ..Overrides::default()
+        };
+        crate::config::log_json(&flags, &|k| std::env::var(k).ok())
+    }
+
     /// The configuration the command runs with.
     pub fn config(&self) -> Result<Config, CliError> {
         let mut flags = Overrides {

@@ -178,6 +178,27 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
 }
 
+/// The configuration file in use: `--config`, `HALLPASS_CONFIG`, or `./hallpass.toml` when present.
+fn config_path(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    flags
+        .config
+        .clone()
+        .or_else(|| env("HALLPASS_CONFIG").map(PathBuf::from))
+        .or_else(|| Some(PathBuf::from("hallpass.toml")).filter(|p| p.exists()))
+}
+
+/// Whether logs are JSON lines (`HALLPASS_LOG_FORMAT`, else `[log] format` in the file), read
+/// before the rest of the configuration so that what loading it says is logged in that format.
+/// A file that cannot be read or parsed counts as "not JSON" here; loading reports it.
+pub fn log_json(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    let format = env("HALLPASS_LOG_FORMAT").or_else(|| {
+        let text = std::fs::read_to_string(config_path(flags, env)?).ok()?;
+        let value: toml::Value = toml::from_str(&text).ok()?;
+        Some(value.get("log")?.get("format")?.as_str()?.to_owned())
+    });
+    format.is_some_and(|f| f.trim() == "json")
+}
+
 impl Config {
     /// Loads the file (from `--config`, `HALLPASS_CONFIG`, or `./hallpass.toml` when present),
     /// applies the environment (`env` looks a name up) and the flags, and checks everything.
@@ -185,11 +206,7 @@ impl Config {
         flags: &Overrides,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let path = flags
-            .config
-            .clone()
-            .or_else(|| env("HALLPASS_CONFIG").map(PathBuf::from))
-            .or_else(|| Some(PathBuf::from("hallpass.toml")).filter(|p| p.exists()));
+        let path = config_path(flags, env);
         let file = match &path {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
@@ -473,6 +490,25 @@ fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_log_format_is_read_from_the_file_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hallpass.toml");
+        std::fs::write(&path, "[log]\nformat = \"json\"\n").unwrap();
+        let flags = Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        };
+        assert!(log_json(&flags, &|_| None));
+        assert!(!log_json(&flags, &|k| (k == "HALLPASS_LOG_FORMAT")
+            .then(|| "human".into())));
+        assert!(!log_json(&Overrides::default(), &|_| None));
+        assert!(log_json(&Overrides::default(), &|k| {
+            (k == "HALLPASS_LOG_FORMAT").then(|| "json".into())
+        }));
+    }
+
     use super::*;
     use std::collections::HashMap;
 

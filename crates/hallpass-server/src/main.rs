@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn init_logs(json: bool) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never in a file or a pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -20,8 +23,7 @@ fn init_logs(json: bool) {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let json = std::env::var("HALLPASS_LOG_FORMAT").is_ok_and(|f| f == "json");
-    init_logs(json);
+    init_logs(cli.log_json());
     let config = match cli.config() {
         Ok(c) => c,
         Err(e) => {
