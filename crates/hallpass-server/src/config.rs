@@ -30,6 +30,7 @@ pub struct FileConfig {
     trusted_origins: Option<Vec<String>>,
     internal_secret: Option<String>,
     internal_listen: Option<String>,
+    allow_http: Option<bool>,
     env: Option<String>,
     #[serde(default)]
     database: DatabaseFile,
@@ -260,12 +261,6 @@ impl Config {
                     "HALLPASS_BASE_URL must be an http(s) URL, not {base_raw:?}"
                 ))
             })?;
-        if production && base_url.scheme() != "https" {
-            tracing::warn!(
-                "production mode with a base URL that is not https: cookies will not be Secure"
-            );
-        }
-
         let database_url = flags
             .database_url
             .clone()
@@ -297,6 +292,18 @@ impl Config {
                 ));
             }
         }
+        if production && base_url.scheme() != "https" {
+            let allowed = match env("HALLPASS_ALLOW_HTTP") {
+                Some(v) => matches!(v.trim(), "1" | "true" | "yes" | "on"),
+                None => file.allow_http.unwrap_or(false),
+            };
+            if !allowed {
+                return err("HALLPASS_ENV=production needs an https HALLPASS_BASE_URL (cookies must be Secure); behind a proxy the base URL is the public https one. HALLPASS_ALLOW_HTTP=1 allows http deliberately; refusing to start");
+            }
+            tracing::warn!(
+                "production mode with an http base URL (HALLPASS_ALLOW_HTTP): cookies will not be Secure"
+            );
+        }
 
         let trusted_origins = match env("HALLPASS_TRUSTED_ORIGINS") {
             Some(list) => list
@@ -304,9 +311,15 @@ impl Config {
                 .map(|s| s.trim().to_owned())
                 .filter(|s| !s.is_empty())
                 .collect(),
-            None => file
-                .trusted_origins
-                .unwrap_or_else(|| vec![DEFAULT_TRUSTED_ORIGIN.into()]),
+            // The development default (the Docusaurus dev server) is never trusted in production:
+            // there, only the base URL's origin and the origins named are.
+            None => file.trusted_origins.unwrap_or_else(|| {
+                if production {
+                    Vec::new()
+                } else {
+                    vec![DEFAULT_TRUSTED_ORIGIN.into()]
+                }
+            }),
         };
         for o in &trusted_origins {
             if !o.starts_with("*.") && url::Url::parse(&o.replace("://*.", "://wildcard.")).is_err()
@@ -491,24 +504,6 @@ fn write_private(path: &Path, value: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn the_log_format_is_read_from_the_file_and_the_environment_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("hallpass.toml");
-        std::fs::write(&path, "[log]\nformat = \"json\"\n").unwrap();
-        let flags = Overrides {
-            config: Some(path),
-            ..Overrides::default()
-        };
-        assert!(log_json(&flags, &|_| None));
-        assert!(!log_json(&flags, &|k| (k == "HALLPASS_LOG_FORMAT")
-            .then(|| "human".into())));
-        assert!(!log_json(&Overrides::default(), &|_| None));
-        assert!(log_json(&Overrides::default(), &|k| {
-            (k == "HALLPASS_LOG_FORMAT").then(|| "json".into())
-        }));
-    }
-
     use super::*;
     use std::collections::HashMap;
 
@@ -576,7 +571,11 @@ mod tests {
         .unwrap_err();
         assert!(weak.0.contains("too weak"), "{weak}");
         assert!(load(
-            &[("HALLPASS_ENV", "production"), ("HALLPASS_SECRET", GOOD)],
+            &[
+                ("HALLPASS_ENV", "production"),
+                ("HALLPASS_SECRET", GOOD),
+                ("HALLPASS_BASE_URL", "https://auth.example.com")
+            ],
             ""
         )
         .is_ok());
@@ -670,5 +669,56 @@ mod tests {
             "[[profile.fields]]\nkey = \"email\"\ntype = \"string\""
         )
         .is_err());
+    }
+
+    #[test]
+    fn the_log_format_is_read_from_the_file_and_the_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hallpass.toml");
+        std::fs::write(&path, "[log]\nformat = \"json\"\n").unwrap();
+        let flags = Overrides {
+            config: Some(path),
+            ..Overrides::default()
+        };
+        assert!(log_json(&flags, &|_| None));
+        assert!(!log_json(&flags, &|k| (k == "HALLPASS_LOG_FORMAT")
+            .then(|| "human".into())));
+        assert!(!log_json(&Overrides::default(), &|_| None));
+        assert!(log_json(&Overrides::default(), &|k| {
+            (k == "HALLPASS_LOG_FORMAT").then(|| "json".into())
+        }));
+    }
+
+    #[test]
+    fn production_refuses_an_http_base_url_unless_allowed() {
+        let prod = [("HALLPASS_SECRET", GOOD), ("HALLPASS_ENV", "production")];
+        let e = load(&prod, "").expect_err("an http base URL is refused");
+        assert!(e.0.contains("https"), "{}", e.0);
+        let mut allowed = prod.to_vec();
+        allowed.push(("HALLPASS_ALLOW_HTTP", "1"));
+        assert!(load(&allowed, "").is_ok());
+        assert!(load(&prod, "allow_http = true").is_ok());
+        let mut https = prod.to_vec();
+        https.push(("HALLPASS_BASE_URL", "https://auth.example.com"));
+        assert!(load(&https, "").is_ok());
+    }
+
+    #[test]
+    fn production_trusts_no_development_origin_by_default() {
+        let prod = [
+            ("HALLPASS_SECRET", GOOD),
+            ("HALLPASS_ENV", "production"),
+            ("HALLPASS_BASE_URL", "https://auth.example.com"),
+        ];
+        assert_eq!(
+            load(&prod, "").unwrap().trusted_origins,
+            Vec::<String>::new()
+        );
+        let mut named = prod.to_vec();
+        named.push(("HALLPASS_TRUSTED_ORIGINS", "https://docs.example.com"));
+        assert_eq!(
+            load(&named, "").unwrap().trusted_origins,
+            vec!["https://docs.example.com".to_string()]
+        );
     }
 }
