@@ -33,12 +33,21 @@ const TOMBSTONE_AGE: Duration = Duration::from_secs(30);
 /// What was changed, by this process or (through the feed) by another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invalidation {
-    /// A session was deleted or changed.
+    /// A session was deleted or changed (its token).
     Session(String),
+    /// The same, named by [`token_digest`] of its token: what crosses process boundaries, so that
+    /// no session token travels through the database's notification channel.
+    SessionDigest(String),
     /// A user was changed or deleted (their sessions may have been too).
     User(String),
     /// Everything may have changed (the feed was interrupted).
     All,
+}
+
+/// The SHA-256 of a session token, in hex: how sessions are named outside this process.
+pub fn token_digest(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Taken before a database read; the read's result may enter the cache only if nothing it covers
@@ -76,6 +85,8 @@ struct Inner {
     floor: u64,
     sessions: HashMap<String, SessionEntry>,
     users: HashMap<String, UserEntry>,
+    /// Token digest to token, for invalidations that name a session by digest.
+    tokens_by_digest: HashMap<String, String>,
     /// Session id to token, for JWTs (which name their session by id). A session's id and token
     /// never change, so an entry can be stale only in naming a session that is gone, which the
     /// token lookup then finds.
@@ -188,7 +199,8 @@ impl SessionCache {
         let user = Arc::new(found.user.clone());
         let now = Instant::now();
         let mut inner = self.lock();
-        if inner.invalidated_after(Kind::Session, &session.token, ticket)
+        let digest = token_digest(&session.token);
+        if inner.invalidated_after(Kind::Session, &digest, ticket)
             || inner.invalidated_after(Kind::User, &user.id, ticket)
         {
             return false;
@@ -196,7 +208,9 @@ impl SessionCache {
         if inner.sessions.len() >= MAX_ENTRIES {
             inner.sessions.clear();
             inner.tokens_by_id.clear();
+            inner.tokens_by_digest.clear();
         }
+        inner.tokens_by_digest.insert(digest, session.token.clone());
         inner
             .tokens_by_id
             .insert(session.id.clone(), session.token.clone());
@@ -251,8 +265,16 @@ impl SessionCache {
         inner.generation += 1;
         match what {
             Invalidation::Session(token) => {
+                let digest = token_digest(token);
                 inner.sessions.remove(token);
-                inner.tombstone(Kind::Session, token);
+                inner.tokens_by_digest.remove(&digest);
+                inner.tombstone(Kind::Session, &digest);
+            }
+            Invalidation::SessionDigest(digest) => {
+                if let Some(token) = inner.tokens_by_digest.remove(digest) {
+                    inner.sessions.remove(&token);
+                }
+                inner.tombstone(Kind::Session, digest);
             }
             Invalidation::User(id) => {
                 // Without its user entry (and, once it is back, with a new epoch), no session of
@@ -264,6 +286,7 @@ impl SessionCache {
             Invalidation::All => {
                 inner.sessions.clear();
                 inner.tokens_by_id.clear();
+                inner.tokens_by_digest.clear();
                 inner.users.clear();
                 inner.tombstones.clear();
                 inner.tombstone_order.clear();
@@ -334,6 +357,17 @@ mod tests {
     }
 
     #[test]
+    fn a_session_named_by_digest_is_dropped_and_stale_reads_refused() {
+        let c = cache();
+        c.put(&sample("t1", "u1"), c.ticket());
+        let ticket = c.ticket();
+        c.invalidate(&Invalidation::SessionDigest(token_digest("t1")));
+        assert!(c.get("t1").is_none());
+        assert!(!c.put(&sample("t1", "u1"), ticket));
+        assert!(c.put(&sample("t1", "u1"), c.ticket()));
+    }
+
+    #[test]
     fn a_read_that_started_before_a_user_invalidation_is_not_cached() {
         let c = cache();
         let ticket = c.ticket();
@@ -383,7 +417,7 @@ mod tests {
         // exists) and put what they read; a writer deletes the row then invalidates. After the
         // invalidation returned, no reader may find the session in the cache.
         use std::sync::atomic::{AtomicBool, Ordering};
-        for _ in 0..50 {
+        for _ in 0..20 {
             let c = Arc::new(cache());
             let row = Arc::new(AtomicBool::new(true));
             let stop = Arc::new(AtomicBool::new(false));

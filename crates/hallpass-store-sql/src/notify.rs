@@ -10,7 +10,7 @@
 use crate::dialect::{Arg, Dialect, Pool};
 use crate::SqlStore;
 use async_trait::async_trait;
-use hallpass_core::cache::Invalidation;
+use hallpass_core::cache::{token_digest, Invalidation};
 use hallpass_core::clock::Timestamp;
 use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
 use hallpass_core::store::{KeyStore, SessionStore, Store, StoreResult, StoredKey, UserStore};
@@ -18,7 +18,8 @@ use sqlx::postgres::PgListener;
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-/// The notification channel.
+/// The notification channel. Payloads are `s:<SHA-256 of a session token, hex>` or `u:<user id>`:
+/// no session token ever travels through it.
 pub const CHANNEL: &str = "hallpass_invalidate";
 
 /// A PostgreSQL store shared by several hallpass processes.
@@ -30,7 +31,7 @@ pub struct SharedStore {
 
 fn parse(payload: &str) -> Option<Invalidation> {
     match payload.split_once(':')? {
-        ("s", token) => Some(Invalidation::Session(token.to_owned())),
+        ("s", digest) => Some(Invalidation::SessionDigest(digest.to_owned())),
         ("u", id) => Some(Invalidation::User(id.to_owned())),
         _ => None,
     }
@@ -167,13 +168,13 @@ impl SessionStore for SharedStore {
     }
     async fn delete_session(&self, token: &str) -> StoreResult<bool> {
         let out = self.inner.delete_session(token).await?;
-        self.notify(format!("s:{token}")).await;
+        self.notify(format!("s:{}", token_digest(token))).await;
         Ok(out)
     }
     async fn delete_user_session(&self, user_id: &str, token: &str) -> StoreResult<bool> {
         let out = self.inner.delete_user_session(user_id, token).await?;
         if out {
-            self.notify(format!("s:{token}")).await;
+            self.notify(format!("s:{}", token_digest(token))).await;
         }
         Ok(out)
     }
@@ -186,7 +187,7 @@ impl SessionStore for SharedStore {
         // A few sessions are named one by one; beyond that one message for the user covers them
         // all (a long token list would not fit NOTIFY's payload limit).
         for token in out.iter().take(8) {
-            self.notify(format!("s:{token}")).await;
+            self.notify(format!("s:{}", token_digest(token))).await;
         }
         if out.len() > 8 {
             self.notify(format!("u:{user_id}")).await;
@@ -233,7 +234,10 @@ mod tests {
 
     #[test]
     fn payloads_name_what_changed() {
-        assert_eq!(parse("s:abc"), Some(Invalidation::Session("abc".into())));
+        assert_eq!(
+            parse("s:abc"),
+            Some(Invalidation::SessionDigest("abc".into()))
+        );
         assert_eq!(parse("u:42"), Some(Invalidation::User("42".into())));
         assert_eq!(parse("x:1"), None);
         assert_eq!(parse("garbage"), None);

@@ -190,7 +190,7 @@ async fn processes_migrating_at_once_take_turns() {
 
 mod shared_store {
     use super::*;
-    use hallpass_core::cache::Invalidation;
+    use hallpass_core::cache::{token_digest, Invalidation};
     use hallpass_core::model::UserChanges;
     use hallpass_core::store::{SessionStore, Store, UserStore};
     use hallpass_store_sql::notify::SharedStore;
@@ -236,7 +236,7 @@ mod shared_store {
         assert!(here.delete_session(&signed_out.token).await.unwrap());
         assert_eq!(
             next_change(&mut feed).await,
-            Invalidation::Session(signed_out.token.clone())
+            Invalidation::SessionDigest(token_digest(&signed_out.token))
         );
 
         let changes = UserChanges {
@@ -255,8 +255,8 @@ mod shared_store {
         let mut announced = vec![next_change(&mut feed).await, next_change(&mut feed).await];
         announced.sort_by_key(|what| format!("{what:?}"));
         let mut expected = vec![
-            Invalidation::Session(first.token.clone()),
-            Invalidation::Session(second.token.clone()),
+            Invalidation::SessionDigest(token_digest(&first.token)),
+            Invalidation::SessionDigest(token_digest(&second.token)),
         ];
         expected.sort_by_key(|what| format!("{what:?}"));
         assert_eq!(announced, expected);
