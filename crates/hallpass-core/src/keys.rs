@@ -149,7 +149,14 @@ struct Loaded {
     jwks: Value,
     verifying: HashMap<String, Arc<DecodingKey>>,
     loaded_at: Option<Timestamp>,
+    /// The rows the keys above were built from (id and expiry of each), to skip opening and
+    /// parsing every key again when the table has not changed.
+    rows: Vec<(String, Option<Timestamp>)>,
 }
+
+/// How long `/jwks` is answered from memory before the table is read again (a key that another
+/// process made is published within this).
+const JWKS_FRESH_MILLIS: i64 = 1000;
 
 /// The keys in use: the newest live key signs; every key within its grace period is published.
 /// Cached in memory and reloaded every minute; a key is made when none can sign.
@@ -158,6 +165,8 @@ pub struct KeyRing {
     store: Arc<dyn KeyStore>,
     secret: Secret,
     loaded: Arc<RwLock<Loaded>>,
+    /// One reload at a time, so concurrent first requests make one key, not one each.
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl KeyRing {
@@ -167,6 +176,7 @@ impl KeyRing {
             store,
             secret,
             loaded: Arc::new(RwLock::new(Loaded::default())),
+            reloading: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -186,8 +196,25 @@ impl KeyRing {
 
     /// Reads the table again (after a rotation, or when the cache is stale).
     pub async fn reload(&self) -> Result<(Option<SigningKeyPair>, Value), StoreError> {
+        let _one_at_a_time = self.reloading.lock().await;
         let t = now();
         let mut stored = self.store.signing_keys().await?;
+        let rows: Vec<(String, Option<Timestamp>)> = stored
+            .iter()
+            .map(|k| (k.id.clone(), k.expires_at))
+            .collect();
+        {
+            let mut l = self.loaded.write().await;
+            let live = l
+                .current
+                .as_ref()
+                .is_some_and(|c| c.expires_at.is_none_or(|e| e > t));
+            if l.loaded_at.is_some() && l.rows == rows && live {
+                // Nothing changed: keep the opened keys.
+                l.loaded_at = Some(t);
+                return Ok((l.current.clone(), l.jwks.clone()));
+            }
+        }
         let usable = |k: &StoredKey| k.expires_at.is_none_or(|e| e > t);
         if !stored
             .iter()
@@ -218,6 +245,10 @@ impl KeyRing {
             jwks: jwks.clone(),
             verifying,
             loaded_at: Some(t),
+            rows: stored
+                .iter()
+                .map(|k| (k.id.clone(), k.expires_at))
+                .collect(),
         };
         Ok((current, jwks))
     }
@@ -269,10 +300,19 @@ impl KeyRing {
         })
     }
 
-    /// The JWKS document (`{"keys":[…]}`), always read from the table: verifiers fetch it rarely,
-    /// and a key another process just made (two processes starting on an empty table) must be
-    /// published at once.
+    /// The JWKS document (`{"keys":[…]}`), from memory; the table is read again after a second
+    /// (so a key another process made is published within that), and keys are opened again only
+    /// when its rows changed. Unauthenticated floods cost at most one small query a second.
     pub async fn jwks(&self) -> Result<Value, StoreError> {
+        {
+            let l = self.loaded.read().await;
+            let fresh = l
+                .loaded_at
+                .is_some_and(|at| (now() - at).num_milliseconds() < JWKS_FRESH_MILLIS);
+            if fresh {
+                return Ok(l.jwks.clone());
+            }
+        }
         Ok(self.reload().await?.1)
     }
 

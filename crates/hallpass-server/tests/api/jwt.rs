@@ -198,3 +198,28 @@ async fn a_second_server_on_the_same_database_signs_with_the_same_key() {
     validation.set_audience(&[&second.base_url]);
     jsonwebtoken::decode::<Value>(&second_jwt, &key, &validation).expect("verifies");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_requests_for_the_keys_make_one_key() {
+    // Arrange: a fresh database has no signing key yet.
+    let app = spawn_app().await;
+    assert_eq!(app.count("select count(*) from jwks").await, 0);
+
+    // Act: many verifiers ask for the keys at the same moment.
+    let requests: Vec<_> = (0..16)
+        .map(|_| {
+            let req = app.raw().get(app.url("/jwks"));
+            tokio::spawn(async move { req.send().await.unwrap().json::<Value>().await.unwrap() })
+        })
+        .collect();
+    let mut kids = Vec::new();
+    for r in requests {
+        let body = r.await.unwrap();
+        kids.push(body["keys"][0]["kid"].as_str().unwrap().to_owned());
+    }
+
+    // Assert
+    assert_eq!(app.count("select count(*) from jwks").await, 1);
+    kids.dedup();
+    assert_eq!(kids.len(), 1, "every answer publishes the one key");
+}
