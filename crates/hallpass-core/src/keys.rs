@@ -154,10 +154,6 @@ struct Loaded {
     rows: Vec<(String, Option<Timestamp>)>,
 }
 
-/// How long `/jwks` is answered from memory before the table is read again (a key that another
-/// process made is published within this).
-const JWKS_FRESH_MILLIS: i64 = 1000;
-
 /// The keys in use: the newest live key signs; every key within its grace period is published.
 /// Cached in memory and reloaded every minute; a key is made when none can sign.
 #[derive(Clone)]
@@ -300,19 +296,10 @@ impl KeyRing {
         })
     }
 
-    /// The JWKS document (`{"keys":[…]}`), from memory; the table is read again after a second
-    /// (so a key another process made is published within that), and keys are opened again only
-    /// when its rows changed. Unauthenticated floods cost at most one small query a second.
+    /// The JWKS document (`{"keys":[…]}`). The table is read on each call (one small query), so a
+    /// key another process just made is published at once, but the keys are opened and parsed
+    /// again only when its rows changed.
     pub async fn jwks(&self) -> Result<Value, StoreError> {
-        {
-            let l = self.loaded.read().await;
-            let fresh = l
-                .loaded_at
-                .is_some_and(|at| (now() - at).num_milliseconds() < JWKS_FRESH_MILLIS);
-            if fresh {
-                return Ok(l.jwks.clone());
-            }
-        }
         Ok(self.reload().await?.1)
     }
 
