@@ -103,9 +103,57 @@ pub trait KeyStore: Send + Sync {
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
 }
 
+/// A rate-limit counter as it stands after [`CounterStore::consume`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counter {
+    /// Requests counted in the current window; above the maximum means the last one was refused.
+    pub count: i64,
+    /// When the window's last allowed request came (epoch milliseconds).
+    pub last_request_ms: i64,
+}
+
+impl Counter {
+    /// Whether the request that produced this counter was allowed under `max`.
+    pub fn allowed(&self, max: i64) -> bool {
+        self.count <= max
+    }
+
+    /// Whole seconds until the window ends (at least 1), for `X-Retry-After`.
+    pub fn retry_after_s(&self, window_ms: i64, now_ms: i64) -> u64 {
+        let left = (self.last_request_ms + window_ms - now_ms).max(1);
+        u64::try_from((left + 999) / 1000).unwrap_or(1)
+    }
+}
+
+/// Rate-limit counters (Better Auth's `rateLimit` table), shared by every process on the database.
+/// Better Auth's algorithm: a window starts at the first request and is extended by each allowed
+/// one; once `max` requests are counted, requests are refused until `window` has passed since the
+/// last allowed request.
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Creates the `rateLimit` table when it is missing. Like Better Auth, which creates it only
+    /// for database storage, migrations leave it out: a Better Auth database stays as it was.
+    async fn prepare_counters(&self) -> StoreResult<()>;
+    /// Counts a request under `key`, atomically: refused ones are counted as `max + 1` and do not
+    /// move the window.
+    async fn consume(
+        &self,
+        key: &str,
+        window_ms: i64,
+        max: i64,
+        now_ms: i64,
+    ) -> StoreResult<Counter>;
+    /// Gives back one request counted under `key` (a sign-in that turned out right).
+    async fn release(&self, key: &str) -> StoreResult<()>;
+    /// The counter under `key`, without counting anything.
+    async fn peek(&self, key: &str) -> StoreResult<Option<Counter>>;
+    /// Deletes counters whose last request is before `before_ms`; returns how many.
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<u64>;
+}
+
 /// A whole store: every role, plus health and schema management.
 #[async_trait]
-pub trait Store: UserStore + SessionStore + KeyStore {
+pub trait Store: UserStore + SessionStore + KeyStore + CounterStore {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
     /// Checks that the database answers.

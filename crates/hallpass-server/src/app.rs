@@ -3,9 +3,9 @@
 
 use crate::config::Config;
 use crate::http::error::ApiError;
-use crate::http::{cors, origin};
+use crate::http::{cors, limit, origin};
 use crate::state::AppState;
-use crate::{openapi, pages, routes};
+use crate::{openapi, pages, routes, serve};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -93,11 +93,22 @@ pub async fn build_on(
             );
         }
     }
+    let limits_shared = config.rate_limit.enabled
+        && config.rate_limit.storage == crate::config::CounterStorage::Database;
+    if limits_shared {
+        store
+            .prepare_counters()
+            .await
+            .map_err(|e| StartError::Database(e.to_string()))?;
+    }
     let feed = store.invalidations();
     let auth = service(&config, store)?;
     let state = AppState::new(auth, config);
     if let Some(feed) = feed {
         tokio::spawn(apply_invalidations(feed, state.clone()));
+    }
+    if state.limiter.enabled() {
+        limit::spawn_pruning(&state);
     }
     Ok((router(state.clone()), state))
 }
@@ -123,11 +134,20 @@ async fn apply_invalidations(
 /// The whole public HTTP surface with its layers (`/internal` too, unless it has a listener of
 /// its own), and `GET /openapi.json` describing it.
 pub fn router(state: AppState) -> Router {
+    // Rate limits count the route a request matched (route_layer: after routing), so no spelling
+    // of a path reaches a handler without being counted; the origin guard comes after them.
     let guarded = |r: OpenApiRouter<AppState>| {
         wrap(r, |routes| {
-            routes.method_not_allowed_fallback(not_found).layer(
-                axum::middleware::from_fn_with_state(state.trusted.clone(), origin::guard),
-            )
+            routes
+                .method_not_allowed_fallback(not_found)
+                .layer(axum::middleware::from_fn_with_state(
+                    state.trusted.clone(),
+                    origin::guard,
+                ))
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    limit::limit,
+                ))
         })
     };
     // The HTML pages (and Better Auth's HTML error page) are not part of the JSON API's document.
@@ -184,6 +204,10 @@ fn layered(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
+        .layer(axum::middleware::from_fn_with_state(
+            serve::RequestLimits::new(&state.config.server),
+            serve::bound_requests,
+        ))
         .with_state(state)
 }
 
@@ -212,21 +236,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
             .await
             .map_err(|e| StartError::Other(format!("cannot listen on {internal}: {e}")))?;
         tracing::info!(%internal, "internal bridge listening");
-        let app = internal_router(state.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = internal_router(state.clone());
+        let limits = state.config.server.clone();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            let forever = std::future::pending::<()>();
+            if let Err(e) = serve::serve(listener, app, &limits, forever).await {
                 tracing::error!(error = %e, "internal listener stopped");
             }
         });
     }
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| StartError::Other(e.to_string()))?;
+    serve::serve(listener, app, &state.config.server, shutdown_signal())
+        .await
+        .map_err(|e| StartError::Other(e.to_string()))?;
     tracing::info!("hallpass stopped");
     Ok(())
 }

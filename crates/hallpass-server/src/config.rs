@@ -45,6 +45,74 @@ pub struct FileConfig {
     log: LogFile,
     #[serde(default)]
     pages: PagesFile,
+    trusted_proxies: Option<Vec<String>>,
+    #[serde(default)]
+    rate_limit: RateLimitFile,
+    #[serde(default)]
+    server: ServerFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitFile {
+    enabled: Option<bool>,
+    window: Option<u32>,
+    max: Option<u32>,
+    storage: Option<String>,
+    account_failures: Option<u32>,
+    account_window: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerFile {
+    header_timeout: Option<u64>,
+    request_timeout: Option<u64>,
+    idle_timeout: Option<u64>,
+    max_connections: Option<usize>,
+    max_requests: Option<usize>,
+}
+
+/// Where rate-limit counters live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CounterStorage {
+    /// This process's memory.
+    Memory,
+    /// The database's `rateLimit` table, shared by every process on it.
+    Database,
+}
+
+/// Rate limiting (`[rate_limit]`, `HALLPASS_RATE_LIMIT`, `HALLPASS_RATE_LIMIT_STORAGE`).
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    /// On by default in production mode only, as in Better Auth.
+    pub enabled: bool,
+    /// Window of the general rule, in seconds (10).
+    pub window: u32,
+    /// Requests per window of the general rule (100).
+    pub max: u32,
+    /// Memory for SQLite, the database for PostgreSQL (where several processes may serve).
+    pub storage: CounterStorage,
+    /// Failed sign-ins that lock an account (10; 0 turns the account lock off).
+    pub account_failures: u32,
+    /// How long, in seconds, failures count and a lock lasts after the last one (300).
+    pub account_window: u32,
+}
+
+/// Connection limits and timeouts (`[server]`).
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// Seconds a connection may take to send a request's headers, and may stay idle between
+    /// requests (10).
+    pub header_timeout: u64,
+    /// Seconds a request may take from its headers to its answer, body included (30).
+    pub request_timeout: u64,
+    /// Seconds an idle keep-alive connection is kept (60).
+    pub idle_timeout: u64,
+    /// Open connections at most; more wait to be accepted (10,000).
+    pub max_connections: usize,
+    /// Requests handled at once at most; more are answered 503 at once (4,096).
+    pub max_requests: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,6 +236,13 @@ pub struct Config {
     /// Serve the built-in pages (`/`, `/sign-in`, `/sign-up`, `/profile`); `[pages] enabled`,
     /// `HALLPASS_PAGES`. Better Auth's `/api/auth/error` page is served either way.
     pub pages_enabled: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`HALLPASS_TRUSTED_PROXIES`: addresses
+    /// or CIDR blocks, comma-separated). Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<crate::http::client_ip::IpNet>,
+    /// Rate limiting.
+    pub rate_limit: RateLimitConfig,
+    /// Connection limits and timeouts.
+    pub server: ServerLimits,
 }
 
 /// A configuration problem, as a sentence for the operator.
@@ -407,16 +482,88 @@ impl Config {
             return err("database.max_connections must be at least 1");
         }
         let pages_enabled = match env("HALLPASS_PAGES") {
-            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => true,
-                "false" | "0" | "no" | "off" => false,
-                _ => return err(format!("HALLPASS_PAGES must be true or false, not {v:?}")),
-            },
+            Some(v) => flag("HALLPASS_PAGES", &v)?,
             None => file.pages.enabled.unwrap_or(true),
         };
         let log_json = env("HALLPASS_LOG_FORMAT")
             .or(file.log.format)
             .is_some_and(|f| f == "json");
+
+        let proxies_raw = match env("HALLPASS_TRUSTED_PROXIES") {
+            Some(list) => list
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            None => file.trusted_proxies.unwrap_or_default(),
+        };
+        let mut trusted_proxies = Vec::new();
+        for p in &proxies_raw {
+            match crate::http::client_ip::IpNet::parse(p) {
+                Some(net) => trusted_proxies.push(net),
+                None => {
+                    return err(format!(
+                        "HALLPASS_TRUSTED_PROXIES: {p:?} is not an address or a CIDR block like 10.0.0.0/8"
+                    ))
+                }
+            }
+        }
+
+        let rl = file.rate_limit;
+        let enabled = match env("HALLPASS_RATE_LIMIT") {
+            Some(v) => flag("HALLPASS_RATE_LIMIT", &v)?,
+            None => rl.enabled.unwrap_or(production),
+        };
+        let is_postgres = !database_url.starts_with("sqlite:");
+        let storage = match env("HALLPASS_RATE_LIMIT_STORAGE").or(rl.storage).as_deref().map(str::trim) {
+            None => {
+                if is_postgres {
+                    CounterStorage::Database
+                } else {
+                    CounterStorage::Memory
+                }
+            }
+            Some("memory") => CounterStorage::Memory,
+            Some("database") => CounterStorage::Database,
+            Some(other) => {
+                return err(format!(
+                    "rate_limit.storage (HALLPASS_RATE_LIMIT_STORAGE) must be memory or database, not {other:?}"
+                ))
+            }
+        };
+        let rate_limit = RateLimitConfig {
+            enabled,
+            window: rl.window.unwrap_or(10),
+            max: rl.max.unwrap_or(100),
+            storage,
+            account_failures: rl.account_failures.unwrap_or(10),
+            account_window: rl.account_window.unwrap_or(300),
+        };
+        if rate_limit.window == 0 || rate_limit.max == 0 || rate_limit.account_window == 0 {
+            return err("rate_limit.window, rate_limit.max and rate_limit.account_window must be at least 1");
+        }
+        if rate_limit.window > 86_400 || rate_limit.account_window > 86_400 {
+            return err(
+                "rate_limit.window and rate_limit.account_window must be at most a day (86400)",
+            );
+        }
+
+        let sv = file.server;
+        let server = ServerLimits {
+            header_timeout: sv.header_timeout.unwrap_or(10),
+            request_timeout: sv.request_timeout.unwrap_or(30),
+            idle_timeout: sv.idle_timeout.unwrap_or(60),
+            max_connections: sv.max_connections.unwrap_or(10_000),
+            max_requests: sv.max_requests.unwrap_or(4_096),
+        };
+        if server.header_timeout == 0
+            || server.request_timeout == 0
+            || server.idle_timeout == 0
+            || server.max_connections == 0
+            || server.max_requests == 0
+        {
+            return err("the [server] timeouts and maximums must be at least 1");
+        }
 
         Ok(Config {
             listen,
@@ -439,12 +586,24 @@ impl Config {
             profile,
             log_json,
             pages_enabled,
+            trusted_proxies,
+            rate_limit,
+            server,
         })
     }
 
     /// The base URL's origin (`http://localhost:4000`): JWT issuer and audience, always trusted.
     pub fn origin(&self) -> String {
         self.base_url.origin().ascii_serialization()
+    }
+}
+
+/// A yes/no setting from the environment.
+fn flag(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => err(format!("{name} must be on or off, not {v:?}")),
     }
 }
 

@@ -8,4 +8,5 @@ pub mod http;
 pub mod openapi;
 pub mod pages;
 pub mod routes;
+pub mod serve;
 pub mod state;

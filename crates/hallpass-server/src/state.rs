@@ -25,6 +25,8 @@ pub struct AppInner {
     pub config: Config,
     /// Wrong internal secrets per client address.
     pub internal_guard: crate::routes::internal::SecretGuard,
+    /// Rate limits and the per-account lock on failed sign-ins.
+    pub limiter: Arc<crate::http::limit::Limiter>,
 }
 
 impl std::ops::Deref for AppState {
@@ -45,12 +47,18 @@ impl AppState {
             &config.origin(),
             &config.trusted_origins,
         ));
+        let shared = config.rate_limit.storage == crate::config::CounterStorage::Database;
+        let limiter = Arc::new(crate::http::limit::Limiter::new(
+            config.rate_limit.clone(),
+            shared.then(|| auth.store().clone()),
+        ));
         AppState(Arc::new(AppInner {
             auth,
             cookies,
             trusted,
             config,
             internal_guard: Default::default(),
+            limiter,
         }))
     }
 
@@ -106,6 +114,50 @@ impl AppState {
             return Ok(self.auth.session_for_jwt(jwt, opts).await?);
         }
         self.current(headers).await
+    }
+
+    /// Signs in with an email and a password under the per-account lock: refused (429) while the
+    /// account is locked, unless this browser signed in to it before; a wrong password counts
+    /// against the account. On success `out` gets the session cookie and, when limits are on, the
+    /// cookie that marks this browser as known for the account.
+    pub async fn sign_in(
+        &self,
+        headers: &HeaderMap,
+        out: &mut HeaderMap,
+        email: &str,
+        password: &str,
+        remember: bool,
+    ) -> ApiResult<SessionWithUser> {
+        use crate::http::limit::AccountKey;
+        let account = AccountKey::of_email(email);
+        let attempt = self
+            .limiter
+            .reserve_account(&account, self, headers)
+            .await
+            .map_err(crate::http::limit::Refused::into_error)?;
+        let result = self
+            .auth
+            .sign_in(email, password, remember, &client_info(headers))
+            .await;
+        // Only a wrong email or password keeps its attempt counted (a full hash queue, say, does
+        // not count against the account).
+        if !matches!(
+            result,
+            Err(hallpass_core::DomainError::InvalidEmailOrPassword)
+        ) {
+            self.limiter.account_succeeded(&account, attempt).await;
+        }
+        let signed_in = result?;
+        self.set_session_cookie(out, &signed_in.session.token, remember);
+        if self.limiter.enabled() {
+            cookies::set_known_device(
+                out,
+                &self.cookies,
+                &self.config.secret,
+                account.device_value(),
+            );
+        }
+        Ok(signed_in)
     }
 
     /// Sets the session cookie on a response.

@@ -418,6 +418,18 @@ impl Row {
         }
     }
 
+    /// A whole number (`integer` or `bigint`).
+    pub fn int(&self, i: usize) -> StoreResult<i64> {
+        match self {
+            Row::Sqlite(r) => r.try_get(i).map_err(db_error),
+            Row::Postgres(r) => match pg_type(r, i) {
+                "INT2" => Ok(i64::from(r.try_get::<i16, _>(i).map_err(db_error)?)),
+                "INT4" => Ok(i64::from(r.try_get::<i32, _>(i).map_err(db_error)?)),
+                _ => r.try_get(i).map_err(db_error),
+            },
+        }
+    }
+
     /// Text or NULL.
     pub fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
         match self {

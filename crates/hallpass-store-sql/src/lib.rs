@@ -14,7 +14,8 @@ use hallpass_core::clock::Timestamp;
 use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
 use hallpass_core::profile::ProfileSchema;
 use hallpass_core::store::{
-    KeyStore, SessionStore, Store, StoreError, StoreResult, StoredKey, UserStore,
+    Counter, CounterStore, KeyStore, SessionStore, Store, StoreError, StoreResult, StoredKey,
+    UserStore,
 };
 use serde_json::{Map, Value};
 use sqlx::postgres::PgPoolOptions;
@@ -75,6 +76,10 @@ struct Statements {
     user_sessions: String,
     signing_keys: String,
     insert_signing_key: String,
+    consume_counter: String,
+    peek_counter: String,
+    release_counter: String,
+    prune_counters: String,
 }
 
 impl Statements {
@@ -120,6 +125,20 @@ impl Statements {
             insert_signing_key: s(format!(
                 "insert into \"jwks\" ({KEY_COLS}) values (?, ?, ?, ?, ?, ?, ?)"
             )),
+            // One atomic statement (an upsert both databases run the same way: SET reads the old
+            // row). Arguments: id, key, now; then now, window (reset?); count, max (refused?),
+            // max; now, window, count, max, now (lastRequest).
+            consume_counter: s("insert into \"rateLimit\" (\"id\", \"key\", \"count\", \"lastRequest\") values (?, ?, 1, ?) \
+                on conflict (\"key\") do update set \
+                \"count\" = case when ? - \"rateLimit\".\"lastRequest\" >= ? then 1 \
+                  when \"rateLimit\".\"count\" >= ? then ? + 1 \
+                  else \"rateLimit\".\"count\" + 1 end, \
+                \"lastRequest\" = case when ? - \"rateLimit\".\"lastRequest\" >= ? or \"rateLimit\".\"count\" < ? then ? \
+                  else \"rateLimit\".\"lastRequest\" end \
+                returning \"count\", \"lastRequest\"".into()),
+            peek_counter: s("select \"count\", \"lastRequest\" from \"rateLimit\" where \"key\" = ?".into()),
+            release_counter: s("update \"rateLimit\" set \"count\" = \"count\" - 1 where \"key\" = ? and \"count\" > 0".into()),
+            prune_counters: s("delete from \"rateLimit\" where \"lastRequest\" < ?".into()),
         }
     }
 }
@@ -495,6 +514,82 @@ impl KeyStore for SqlStore {
             .execute(&self.sql.insert_signing_key, args)
             .await?;
         Ok(())
+    }
+}
+
+fn counter_from(row: &Row) -> StoreResult<Counter> {
+    Ok(Counter {
+        count: row.int(0)?,
+        last_request_ms: row.int(1)?,
+    })
+}
+
+#[async_trait]
+impl CounterStore for SqlStore {
+    async fn prepare_counters(&self) -> StoreResult<()> {
+        let create = "create table if not exists \"rateLimit\" (\"id\" text not null primary key, \"key\" text not null unique, \"count\" integer not null, \"lastRequest\" bigint not null)";
+        match self.pool.execute(create, vec![]).await {
+            Ok(_) => Ok(()),
+            // Two processes creating it at the same moment: one wins, and the table is there.
+            Err(e) => match self
+                .pool
+                .execute("select 1 from \"rateLimit\" limit 1", vec![])
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(_) => Err(e),
+            },
+        }
+    }
+
+    async fn consume(
+        &self,
+        key: &str,
+        window_ms: i64,
+        max: i64,
+        now_ms: i64,
+    ) -> StoreResult<Counter> {
+        let id = hallpass_core::id::generate_id(32);
+        let args = vec![
+            text(&id),
+            text(key),
+            Arg::Int(now_ms),
+            Arg::Int(now_ms),
+            Arg::Int(window_ms),
+            Arg::Int(max),
+            Arg::Int(max),
+            Arg::Int(now_ms),
+            Arg::Int(window_ms),
+            Arg::Int(max),
+            Arg::Int(now_ms),
+        ];
+        let row = self
+            .pool
+            .fetch_optional(&self.sql.consume_counter, args)
+            .await?
+            .ok_or_else(|| StoreError::Backend("rate limit upsert returned no row".into()))?;
+        counter_from(&row)
+    }
+
+    async fn release(&self, key: &str) -> StoreResult<()> {
+        self.pool
+            .execute(&self.sql.release_counter, vec![text(key)])
+            .await?;
+        Ok(())
+    }
+
+    async fn peek(&self, key: &str) -> StoreResult<Option<Counter>> {
+        let row = self
+            .pool
+            .fetch_optional(&self.sql.peek_counter, vec![text(key)])
+            .await?;
+        row.as_ref().map(counter_from).transpose()
+    }
+
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<u64> {
+        self.pool
+            .execute(&self.sql.prune_counters, vec![Arg::Int(before_ms)])
+            .await
     }
 }
 

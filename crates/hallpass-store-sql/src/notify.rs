@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use hallpass_core::cache::{token_digest, Invalidation};
 use hallpass_core::clock::Timestamp;
 use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
-use hallpass_core::store::{KeyStore, SessionStore, Store, StoreResult, StoredKey, UserStore};
+use hallpass_core::store::{
+    Counter, CounterStore, KeyStore, SessionStore, Store, StoreResult, StoredKey, UserStore,
+};
 use sqlx::postgres::PgListener;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -206,6 +208,31 @@ impl KeyStore for SharedStore {
     }
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()> {
         self.inner.insert_signing_key(key).await
+    }
+}
+
+#[async_trait]
+impl CounterStore for SharedStore {
+    async fn prepare_counters(&self) -> StoreResult<()> {
+        self.inner.prepare_counters().await
+    }
+    async fn consume(
+        &self,
+        key: &str,
+        window_ms: i64,
+        max: i64,
+        now_ms: i64,
+    ) -> StoreResult<Counter> {
+        self.inner.consume(key, window_ms, max, now_ms).await
+    }
+    async fn release(&self, key: &str) -> StoreResult<()> {
+        self.inner.release(key).await
+    }
+    async fn peek(&self, key: &str) -> StoreResult<Option<Counter>> {
+        self.inner.peek(key).await
+    }
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<u64> {
+        self.inner.prune_counters(before_ms).await
     }
 }
 

@@ -15,6 +15,7 @@
 //! case, except for the migration case, which checks the plan on the empty database itself.
 
 mod better_auth;
+mod counters;
 mod fixtures;
 mod keys;
 mod schema;
@@ -22,6 +23,7 @@ mod sessions;
 mod users;
 
 pub use better_auth::*;
+pub use counters::*;
 pub use fixtures::*;
 pub use keys::*;
 pub use schema::*;
@@ -120,6 +122,10 @@ macro_rules! store_tests {
             // keys
             there_are_no_signing_keys_at_first,
             signing_keys_come_back_newest_first,
+            // rate-limit counters
+            a_counter_allows_max_then_refuses_until_the_window_has_passed,
+            concurrent_requests_on_one_counter_allow_exactly_max,
+            pruning_deletes_only_old_counters,
             // schema and health
             migrating_twice_does_nothing_the_second_time,
             a_migrated_store_answers_ping,

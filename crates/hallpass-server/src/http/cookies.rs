@@ -27,6 +27,10 @@ pub struct CookieConfig {
     pub data: String,
     /// `better-auth.dont_remember`.
     pub dont_remember: String,
+    /// `hallpass.known_device`: set on a successful sign-in, it names (by a digest) the account
+    /// this browser signed in to, so the per-account lock on failed sign-ins does not lock out
+    /// its owner on a browser they used before.
+    pub known_device: String,
     /// Whether cookies are `Secure`.
     pub secure: bool,
     /// Max-Age of a remembered session cookie.
@@ -45,6 +49,11 @@ impl CookieConfig {
             session: format!("{prefix}.session_token"),
             data: format!("{prefix}.session_data"),
             dont_remember: format!("{prefix}.dont_remember"),
+            known_device: if https {
+                "__Secure-hallpass.known_device".into()
+            } else {
+                "hallpass.known_device".into()
+            },
             secure: https,
             max_age,
         }
@@ -194,6 +203,38 @@ pub fn set_session(
         headers.insert("set-auth-token", v);
         expose(headers, "set-auth-token");
     }
+}
+
+/// How long a browser is remembered as one its owner signed in from (400 days, the most browsers
+/// keep a cookie).
+const KNOWN_DEVICE_MAX_AGE: i64 = 400 * 24 * 3600;
+
+/// Marks the browser as one the owner of the account `account` (a digest) signed in from.
+pub fn set_known_device(
+    headers: &mut HeaderMap,
+    cookies: &CookieConfig,
+    secret: &Secret,
+    account: &str,
+) {
+    let signed = utf8_percent_encode(&secret.signed_value(account), URI_COMPONENT).to_string();
+    push(
+        headers,
+        format!(
+            "{}={signed}{}",
+            cookies.known_device,
+            cookies.attrs(Some(KNOWN_DEVICE_MAX_AGE))
+        ),
+    );
+}
+
+/// The account digest a valid `known_device` cookie names.
+pub fn known_device(
+    headers: &HeaderMap,
+    cookies: &CookieConfig,
+    secret: &Secret,
+) -> Option<String> {
+    let signed = read_cookie(headers, &cookies.known_device)?;
+    secret.verify_signed(&signed).map(str::to_owned)
 }
 
 /// Expires the session cookies, in Better Auth's order.

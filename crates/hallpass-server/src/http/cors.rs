@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-const EXPOSED: &str = "set-auth-token, set-auth-jwt";
+const EXPOSED: &str = "set-auth-token, set-auth-jwt, x-retry-after";
 
 /// Middleware: answers preflights and adds CORS headers for trusted origins.
 pub async fn cors(

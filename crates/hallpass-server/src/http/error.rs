@@ -26,6 +26,8 @@ pub struct ApiError {
     pub code: Option<&'static str>,
     /// Human-readable message.
     pub message: String,
+    /// Seconds in `X-Retry-After` (and `Retry-After`) of a 429.
+    pub retry_after: u64,
 }
 
 impl ApiError {
@@ -35,6 +37,17 @@ impl ApiError {
             status,
             code: Some(code),
             message: message.into(),
+            retry_after: 1,
+        }
+    }
+
+    /// Better Auth's rate-limit refusal: 429 `{"message"}` with no code, and `X-Retry-After`.
+    pub fn too_many_requests(retry_after: u64) -> ApiError {
+        ApiError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: None,
+            message: "Too many requests. Please try again later.".into(),
+            retry_after: retry_after.max(1),
         }
     }
 
@@ -100,6 +113,7 @@ impl From<DomainError> for ApiError {
                 status: S::BAD_REQUEST,
                 code: None,
                 message: msg,
+                retry_after: 1,
             },
             D::Unauthorized => ApiError::unauthorized(),
             D::SessionNotFresh => ApiError::new(S::FORBIDDEN, "SESSION_NOT_FRESH", msg),
@@ -118,10 +132,9 @@ impl IntoResponse for ApiError {
         };
         let mut res = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
-            res.headers_mut()
-                .insert("x-retry-after", HeaderValue::from_static("1"));
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            let secs = HeaderValue::from(self.retry_after);
+            res.headers_mut().insert("x-retry-after", secs.clone());
+            res.headers_mut().insert(header::RETRY_AFTER, secs);
         }
         res
     }

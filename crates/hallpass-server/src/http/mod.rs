@@ -2,7 +2,9 @@
 //! bearer tokens, origin checks and CORS.
 
 pub mod body;
+pub mod client_ip;
 pub mod cookies;
 pub mod cors;
 pub mod error;
+pub mod limit;
 pub mod origin;

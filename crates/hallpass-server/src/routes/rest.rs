@@ -253,11 +253,13 @@ async fn login(
     let password = f.string("password");
     let remember = f.opt_bool("rememberMe").unwrap_or(true);
     f.finish()?;
+    let mut out = HeaderMap::new();
     let found = state
-        .auth
-        .sign_in(&email, &password, remember, &client_info(&headers))
+        .sign_in(&headers, &mut out, &email, &password, remember)
         .await?;
-    signed_in(&state, &found, remember, StatusCode::OK).await
+    let jwt = state.auth.issue_jwt(&found).await?;
+    let body = json!({"user": found.user.to_json(), "token": found.session.token, "jwt": jwt});
+    Ok(json_with(&body, out))
 }
 
 /// Ends the session the request presents (the one a JWT's `sid` names, for a JWT).

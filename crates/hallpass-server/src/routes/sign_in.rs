@@ -5,7 +5,7 @@ use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::origin::check_callback;
 use crate::routes::json_with;
 use crate::routes::models::{email_address, User};
-use crate::state::{client_info, AppState};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
@@ -73,7 +73,8 @@ pub struct SignInResponse {
         (status = 403, description = "Origin or callback refused: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN, CROSS_SITE_NAVIGATION_LOGIN_BLOCKED, INVALID_CALLBACK_URL", body = ErrorBody),
         (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
         (status = 415, description = "Content-Type missing or not JSON or a form: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
-        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
+        (status = 429, description = "Rate limited (3 sign-ins per 10 s per client address when limits are on), too many failed sign-ins for this account, or password hashing saturated (TOO_MANY_REQUESTS); `X-Retry-After` gives the seconds to wait", body = ErrorBody,
+            headers(("x-retry-after" = String, description = "Seconds until a new attempt may succeed"))),
     ),
 )]
 async fn sign_in(
@@ -89,12 +90,10 @@ async fn sign_in(
     f.finish()?;
     check_callback(&state.trusted, callback.as_deref())?;
 
-    let signed_in = state
-        .auth
-        .sign_in(&email, &password, remember, &client_info(&headers))
-        .await?;
     let mut out = HeaderMap::new();
-    state.set_session_cookie(&mut out, &signed_in.session.token, remember);
+    let signed_in = state
+        .sign_in(&headers, &mut out, &email, &password, remember)
+        .await?;
     let mut body = Map::new();
     body.insert("redirect".into(), json!(callback.is_some()));
     body.insert("token".into(), json!(signed_in.session.token));

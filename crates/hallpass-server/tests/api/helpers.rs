@@ -82,6 +82,14 @@ pub async fn spawn_app_sharing(other: &TestApp) -> TestApp {
     spawn_on(Arc::clone(&other.dir), Box::new(|_, _| {})).await
 }
 
+/// Starts a second application on the database file of `other`, configured by `configure`.
+pub async fn spawn_app_sharing_with(
+    other: &TestApp,
+    configure: impl FnOnce(&mut String, &mut HashMap<String, String>),
+) -> TestApp {
+    spawn_on(Arc::clone(&other.dir), Box::new(configure)).await
+}
+
 async fn spawn_on(dir: Arc<TempDir>, configure: Box<Configure<'_>>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -104,8 +112,10 @@ async fn spawn_on(dir: Arc<TempDir>, configure: Box<Configure<'_>>) -> TestApp {
     let (router, state) = hallpass_server::app::build(config)
         .await
         .expect("the application starts");
+    let limits = state.config.server.clone();
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let forever = std::future::pending::<()>();
+        let _ = hallpass_server::serve::serve(listener, router, &limits, forever).await;
     });
 
     let options = SqliteConnectOptions::from_str(&db_url)

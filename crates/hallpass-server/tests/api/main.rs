@@ -10,6 +10,7 @@ mod cli;
 mod helpers;
 mod internal;
 mod jwt;
+mod limits;
 mod malformed_input;
 mod openapi;
 mod origin_and_cors;

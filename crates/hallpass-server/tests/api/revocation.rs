@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use hallpass_core::cache::Invalidation;
 use hallpass_core::clock::Timestamp;
 use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
-use hallpass_core::store::{KeyStore, SessionStore, StoreResult, StoredKey, UserStore};
+use hallpass_core::store::{
+    Counter, CounterStore, KeyStore, SessionStore, StoreResult, StoredKey, UserStore,
+};
 use hallpass_core::Store;
 use hallpass_server::config::{Config, FileConfig, Overrides};
 use hallpass_server::state::AppState;
@@ -137,6 +139,25 @@ impl KeyStore for Slowed {
     }
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()> {
         self.0.insert_signing_key(key).await
+    }
+}
+
+#[async_trait]
+impl CounterStore for Slowed {
+    async fn prepare_counters(&self) -> StoreResult<()> {
+        self.0.prepare_counters().await
+    }
+    async fn consume(&self, key: &str, window: i64, max: i64, now: i64) -> StoreResult<Counter> {
+        self.0.consume(key, window, max, now).await
+    }
+    async fn release(&self, key: &str) -> StoreResult<()> {
+        self.0.release(key).await
+    }
+    async fn peek(&self, key: &str) -> StoreResult<Option<Counter>> {
+        self.0.peek(key).await
+    }
+    async fn prune_counters(&self, before_ms: i64) -> StoreResult<u64> {
+        self.0.prune_counters(before_ms).await
     }
 }
 
