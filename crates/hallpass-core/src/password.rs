@@ -90,6 +90,15 @@ pub fn hash_blocking(password: &str, algorithm: Algorithm) -> Option<String> {
     }
 }
 
+/// The algorithm a stored hash was made with.
+pub fn algorithm_of(stored: &str) -> Algorithm {
+    if stored.starts_with("$argon2") {
+        Algorithm::Argon2id
+    } else {
+        Algorithm::Scrypt
+    }
+}
+
 /// Verifies a password against a stored hash in either format, in constant time.
 /// Blocking and deliberately slow: call through [`HashPool`].
 pub fn verify_blocking(password: &str, stored: &str) -> bool {
@@ -144,7 +153,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 pub struct HashPool {
     queue: mpsc::SyncSender<Job>,
     algorithm: Algorithm,
-    decoy: Arc<String>,
+    decoys: Arc<[String; 2]>,
 }
 
 impl HashPool {
@@ -170,7 +179,10 @@ impl HashPool {
         Ok(HashPool {
             queue: tx,
             algorithm,
-            decoy: Arc::new(decoy_hash(algorithm)),
+            decoys: Arc::new([
+                decoy_hash(Algorithm::Scrypt),
+                decoy_hash(Algorithm::Argon2id),
+            ]),
         })
     }
 
@@ -195,15 +207,27 @@ impl HashPool {
             .ok_or_else(|| DomainError::Internal("password hashing failed".into()))
     }
 
-    /// Verifies a password; `None` for the stored hash verifies against a decoy and returns false.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool, DomainError> {
+    /// The algorithm new hashes use.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Verifies a password; `None` for the stored hash verifies against a decoy of the given
+    /// algorithm (so it costs what a real hash of that algorithm costs) and returns false.
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+        decoy: Algorithm,
+    ) -> Result<bool, DomainError> {
         let password = password.to_owned();
         let real = stored.map(str::to_owned);
-        let decoy = Arc::clone(&self.decoy);
+        let decoys = Arc::clone(&self.decoys);
         self.run(move || match real {
             Some(hash) => verify_blocking(&password, &hash),
             None => {
-                let _ = verify_blocking(&password, &decoy);
+                let index = usize::from(decoy == Algorithm::Argon2id);
+                let _ = verify_blocking(&password, &decoys[index]);
                 false
             }
         })
@@ -290,10 +314,20 @@ mod tests {
         let pool = pool.unwrap_or_else(|e| unreachable_in_test(&e));
         let hash = pool.hash("a password").await.unwrap_or_default();
         assert_eq!(
-            pool.verify("a password", Some(&hash)).await.ok(),
+            pool.verify("a password", Some(&hash), Algorithm::Scrypt)
+                .await
+                .ok(),
             Some(true)
         );
-        assert_eq!(pool.verify("a password", None).await.ok(), Some(false));
+        for decoy in [Algorithm::Scrypt, Algorithm::Argon2id] {
+            assert_eq!(
+                pool.verify("a password", None, decoy).await.ok(),
+                Some(false)
+            );
+        }
+        assert_eq!(algorithm_of(&hash), Algorithm::Scrypt);
+        let argon = hash_blocking("a password", Algorithm::Argon2id).unwrap_or_default();
+        assert_eq!(algorithm_of(&argon), Algorithm::Argon2id);
     }
 
     #[tokio::test]

@@ -9,7 +9,7 @@ use crate::error::DomainError;
 use crate::id::new_id;
 use crate::keys::{Expected, JwtRefusal, KeyRing};
 use crate::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
-use crate::password::{HashPool, LengthPolicy};
+use crate::password::{algorithm_of, Algorithm, HashPool, LengthPolicy};
 use crate::profile::ProfileSchema;
 use crate::secret::Secret;
 use crate::store::Store;
@@ -120,6 +120,60 @@ pub struct AuthService {
     keys: KeyRing,
     jwt: JwtPolicy,
     cache: Arc<SessionCache>,
+    decoys: DecoyMix,
+}
+
+/// Which decoy an unknown email is verified against, so that it costs what a real account costs.
+/// After `[password] algorithm` changes, old accounts keep their old hashes (until their owners
+/// sign in and are rehashed) and the two algorithms cost differently: an unknown email is given
+/// one algorithm, always the same for the same email (keyed by the secret, so it cannot be
+/// predicted), with the odds of the stored hashes, read from the database every ten minutes.
+struct DecoyMix {
+    secret: Secret,
+    /// Argon2id share of stored hashes, in millionths; `u32::MAX` until first read.
+    argon2_ppm: std::sync::atomic::AtomicU32,
+    /// When the share was last read (seconds since the epoch).
+    read_at: std::sync::atomic::AtomicI64,
+}
+
+impl DecoyMix {
+    const REFRESH_S: i64 = 600;
+
+    async fn algorithm_for(
+        &self,
+        email: &str,
+        store: &dyn Store,
+        configured: Algorithm,
+    ) -> Algorithm {
+        use std::sync::atomic::Ordering::Relaxed;
+        let t = now().timestamp();
+        if t - self.read_at.load(Relaxed) >= Self::REFRESH_S {
+            self.read_at.store(t, Relaxed);
+            match store.password_algorithms().await {
+                Ok((all, argon2)) if all > 0 => {
+                    let ppm = argon2.saturating_mul(1_000_000) / all;
+                    self.argon2_ppm
+                        .store(u32::try_from(ppm).unwrap_or(1_000_000), Relaxed);
+                }
+                Ok(_) => self.argon2_ppm.store(u32::MAX, Relaxed),
+                Err(e) => tracing::warn!(error = %e, "could not read the mix of password hashes"),
+            }
+        }
+        let ppm = self.argon2_ppm.load(Relaxed);
+        if ppm == u32::MAX {
+            return configured;
+        }
+        let digest = self.secret.sign(&format!("decoy:{email}"));
+        let pick = digest
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)))
+            % 1_000_000;
+        if pick < u64::from(ppm) {
+            Algorithm::Argon2id
+        } else {
+            Algorithm::Scrypt
+        }
+    }
 }
 
 fn check_name(name: &str) -> Result<(), DomainError> {
@@ -154,6 +208,11 @@ impl AuthService {
         hasher: HashPool,
         jwt: JwtPolicy,
     ) -> AuthService {
+        let decoys = DecoyMix {
+            secret: secret.clone(),
+            argon2_ppm: std::sync::atomic::AtomicU32::new(u32::MAX),
+            read_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
+        };
         let keys = KeyRing::new(store.clone(), secret);
         let cache = Arc::new(SessionCache::new(std::time::Duration::from_millis(
             sessions.cache_ttl_ms,
@@ -167,6 +226,7 @@ impl AuthService {
             keys,
             jwt,
             cache,
+            decoys,
         }
     }
 
@@ -296,13 +356,46 @@ impl AuthService {
             Some(u) => self.store.password_hash(&u.id).await?,
             None => None,
         };
-        let ok = self.hasher.verify(password, hash.as_deref()).await?;
+        let decoy = match &hash {
+            Some(_) => self.hasher.algorithm(),
+            None => {
+                self.decoys
+                    .algorithm_for(email.as_str(), self.store.as_ref(), self.hasher.algorithm())
+                    .await
+            }
+        };
+        let ok = self.hasher.verify(password, hash.as_deref(), decoy).await?;
         match user {
             Some(user) if ok => {
                 let session = self.new_session(&user.id, remember, client).await?;
+                if let Some(old) = hash.filter(|h| algorithm_of(h) != self.hasher.algorithm()) {
+                    self.rehash(&user.id, password, old).await;
+                }
                 Ok(SessionWithUser { session, user })
             }
             _ => Err(DomainError::InvalidEmailOrPassword),
+        }
+    }
+
+    /// Replaces a hash made with another algorithm by one made with the configured algorithm,
+    /// after a sign-in proved the password. Best effort: a failure is logged and the old hash
+    /// keeps working; a password changed meanwhile is not overwritten.
+    async fn rehash(&self, user_id: &str, password: &str, old: String) {
+        let new = match self.hasher.hash(password).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not rehash a password");
+                return;
+            }
+        };
+        match self.store.password_hash(user_id).await {
+            Ok(Some(current)) if current == old => {
+                if let Err(e) = self.store.set_password_hash(user_id, &new, now()).await {
+                    tracing::warn!(error = %e, "could not store a rehashed password");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not rehash a password"),
         }
     }
 
@@ -461,7 +554,11 @@ impl AuthService {
             .password_hash(&user.id)
             .await?
             .ok_or(DomainError::CredentialAccountNotFound)?;
-        if !self.hasher.verify(current, Some(&stored)).await? {
+        if !self
+            .hasher
+            .verify(current, Some(&stored), algorithm_of(&stored))
+            .await?
+        {
             return Err(DomainError::InvalidPassword);
         }
         let hash = self.hasher.hash(new).await?;

@@ -43,6 +43,9 @@ pub trait UserStore: Send + Sync {
     async fn update_user(&self, id: &str, changes: &UserChanges) -> StoreResult<Option<User>>;
     /// Deletes a user with its accounts and sessions; false when there was none.
     async fn delete_user(&self, id: &str) -> StoreResult<bool>;
+    /// How many credential accounts have a password, and how many of those are Argon2id hashes
+    /// (the rest are scrypt, Better Auth's format).
+    async fn password_algorithms(&self) -> StoreResult<(u64, u64)>;
     /// Users ordered by creation time.
     async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
 }

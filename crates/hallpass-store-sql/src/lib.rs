@@ -76,6 +76,7 @@ struct Statements {
     user_sessions: String,
     signing_keys: String,
     insert_signing_key: String,
+    password_algorithms: String,
     consume_counter: String,
     peek_counter: String,
     release_counter: String,
@@ -125,6 +126,7 @@ impl Statements {
             insert_signing_key: s(format!(
                 "insert into \"jwks\" ({KEY_COLS}) values (?, ?, ?, ?, ?, ?, ?)"
             )),
+            password_algorithms: s("select count(*), coalesce(sum(case when \"password\" like '$argon2%' then 1 else 0 end), 0) from \"account\" where \"providerId\" = 'credential' and \"password\" is not null".into()),
             // One atomic statement (an upsert both databases run the same way: SET reads the old
             // row). Arguments: id, key, now; then now, window (reset?); count, max (refused?),
             // max; now, window, count, max, now (lastRequest).
@@ -394,6 +396,19 @@ impl UserStore for SqlStore {
             .execute(&self.sql.delete_user, vec![text(id)])
             .await?
             > 0)
+    }
+
+    async fn password_algorithms(&self) -> StoreResult<(u64, u64)> {
+        let row = self
+            .pool
+            .fetch_optional(&self.sql.password_algorithms, vec![])
+            .await?;
+        let count = |i| row.as_ref().map_or(Ok(0), |r| r.int(i));
+        let (all, argon2) = (count(0)?, count(1)?);
+        Ok((
+            u64::try_from(all).unwrap_or(0),
+            u64::try_from(argon2).unwrap_or(0),
+        ))
     }
 
     async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {

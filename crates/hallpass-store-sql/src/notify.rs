@@ -145,6 +145,9 @@ impl UserStore for SharedStore {
         self.notify(format!("u:{id}")).await;
         Ok(out)
     }
+    async fn password_algorithms(&self) -> StoreResult<(u64, u64)> {
+        self.inner.password_algorithms().await
+    }
     async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {
         self.inner.list_users(limit, offset).await
     }

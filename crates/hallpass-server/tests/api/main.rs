@@ -7,6 +7,7 @@
 
 mod better_auth_data;
 mod cli;
+mod enumeration;
 mod helpers;
 mod internal;
 mod jwt;

@@ -88,6 +88,9 @@ impl UserStore for Slowed {
         pause(DELETE_DELAY).await;
         self.0.delete_user(id).await
     }
+    async fn password_algorithms(&self) -> StoreResult<(u64, u64)> {
+        self.0.password_algorithms().await
+    }
     async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>> {
         self.0.list_users(limit, offset).await
     }
