@@ -51,13 +51,22 @@ impl TrustedOrigins {
             return false;
         };
         let host = host.to_ascii_lowercase();
+        // The labels the wildcard stands for must be hostname labels (an origin `https://*.x` is
+        // not a subdomain of `x`).
         self.wildcard.iter().any(|(scheme, suffix)| {
-            scheme.as_deref().is_none_or(|s| s == u.scheme()) && host.ends_with(suffix.as_str())
+            scheme.as_deref().is_none_or(|s| s == u.scheme())
+                && host.strip_suffix(suffix.as_str()).is_some_and(|labels| {
+                    !labels.is_empty()
+                        && labels.split('.').all(|l| {
+                            !l.is_empty()
+                                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                        })
+                })
         })
     }
 
     /// Whether a callback URL is acceptable: a trusted origin, or a safe relative path
-    /// (one leading `/`, no `\`, no encoded slashes, no control characters).
+    /// (one leading `/`, no `\`, no encoded slashes, no control characters, plain or encoded).
     pub fn allows_callback(&self, url: &str) -> bool {
         if url.starts_with('/') {
             let lower = url.to_ascii_lowercase();
@@ -65,10 +74,20 @@ impl TrustedOrigins {
                 && !url.contains('\\')
                 && !lower.contains("%2f")
                 && !lower.contains("%5c")
-                && !url.chars().any(char::is_control);
+                && !url.chars().any(char::is_control)
+                && !encodes_a_control_character(&lower);
         }
         url::Url::parse(url).is_ok_and(|u| self.contains(&u.origin().ascii_serialization()))
     }
+}
+
+/// Whether a (lower-cased) URL holds `%00`-`%1f` or `%7f`: decoded by the next hop, a tab or a
+/// newline can turn a relative path into something else.
+fn encodes_a_control_character(lower: &str) -> bool {
+    lower.as_bytes().windows(3).any(|w| {
+        w[0] == b'%'
+            && (matches!(w[1], b'0' | b'1') && w[2].is_ascii_hexdigit() || w[1..] == *b"7f")
+    })
 }
 
 fn request_origin(headers: &HeaderMap) -> Option<String> {

@@ -5,6 +5,7 @@
 // A failed expectation in a test or its helpers is a test failure: panicking is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advisories;
 mod better_auth_data;
 mod cli;
 mod enumeration;
