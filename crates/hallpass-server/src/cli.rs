@@ -1,6 +1,17 @@
 //! The command line: `hallpass serve` (the default), `migrate`, `user …`, `keys rotate`,
 //! `check-config` (DESIGN.md, decision 8).
 
+/// Prints a line on stdout; a closed pipe (`hallpass user list | head`) ends the command quietly
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 use crate::app::{self, StartError};
 use crate::config::{Config, Overrides};
 use clap::{Args, Parser, Subcommand};
@@ -182,7 +193,7 @@ impl Cli {
             Some(Command::Keys(KeysCommand::Rotate)) => {
                 let auth = open(&config).await?;
                 let id = auth.keys().rotate().await.map_err(DomainError::from)?;
-                println!("new signing key {id}; previous keys stay in /jwks");
+                say!("new signing key {id}; previous keys stay in /jwks");
                 Ok(())
             }
             Some(Command::User(cmd)) => user(&config, cmd).await,
@@ -205,21 +216,21 @@ async fn migrate(config: &Config, dry_run: bool) -> Result<(), CliError> {
     }
     .map_err(DomainError::from)?;
     if plan.is_empty() {
-        println!("-- the schema is up to date");
+        say!("-- the schema is up to date");
     }
     for stmt in &plan {
-        println!("{stmt};");
+        say!("{stmt};");
     }
     if !dry_run && !plan.is_empty() {
-        println!("-- applied {} statement(s)", plan.len());
+        say!("-- applied {} statement(s)", plan.len());
     }
     Ok(())
 }
 
 async fn check_config(config: &Config) -> Result<(), CliError> {
-    println!("listen          {}", config.listen);
-    println!("base URL        {}", config.base_url);
-    println!(
+    say!("listen          {}", config.listen);
+    say!("base URL        {}", config.base_url);
+    say!(
         "mode            {}",
         if config.production {
             "production"
@@ -227,12 +238,12 @@ async fn check_config(config: &Config) -> Result<(), CliError> {
             "development"
         }
     );
-    println!(
+    say!(
         "secret          {:?} (value not shown)",
         config.secret_source
     );
-    println!("trusted origins {}", config.trusted_origins.join(", "));
-    println!(
+    say!("trusted origins {}", config.trusted_origins.join(", "));
+    say!(
         "internal bridge {}",
         match (&config.internal_secret, config.internal_listen) {
             (None, _) => "disabled (no HALLPASS_INTERNAL_SECRET)".to_owned(),
@@ -246,8 +257,43 @@ async fn check_config(config: &Config) -> Result<(), CliError> {
         .iter()
         .map(|f| f.key.as_str())
         .collect();
-    println!("profile fields  {}", fields.join(", "));
-    println!(
+    say!("profile fields  {}", fields.join(", "));
+    let rl = &config.rate_limit;
+    say!(
+        "rate limits     {}",
+        if rl.enabled {
+            format!(
+                "on: sign-in/sign-up/change-password 3 per 10 s, mail 3 per 60 s, other writes {} per {} s per client; {} failed sign-ins per account per {} s; counters in {}",
+                rl.max,
+                rl.window,
+                rl.account_failures,
+                rl.account_window,
+                match rl.storage {
+                    crate::config::CounterStorage::Memory => "memory (this process)",
+                    crate::config::CounterStorage::Database => "the database (shared)",
+                }
+            )
+        } else {
+            "off (HALLPASS_RATE_LIMIT=on, or production mode, turns them on)".to_owned()
+        }
+    );
+    say!(
+        "client address  {}",
+        if config.trusted_proxies.is_empty() {
+            "the TCP peer (no HALLPASS_TRUSTED_PROXIES: X-Forwarded-For is ignored)".to_owned()
+        } else {
+            format!(
+                "X-Forwarded-For from {} proxy block(s) in HALLPASS_TRUSTED_PROXIES, else the TCP peer",
+                config.trusted_proxies.len()
+            )
+        }
+    );
+    let sv = &config.server;
+    say!(
+        "connections     head within {} s (also the idle keep-alive limit), answer within {} s, {} open and {} requests in flight at most",
+        sv.header_timeout, sv.request_timeout, sv.max_connections, sv.max_requests
+    );
+    say!(
         "built-in pages  {}",
         if config.pages_enabled {
             "enabled (/, /sign-in, /sign-up, /profile)"
@@ -257,17 +303,17 @@ async fn check_config(config: &Config) -> Result<(), CliError> {
     );
     let store = app::open_store(config).await?;
     store.ping().await.map_err(DomainError::from)?;
-    println!("database        {} reachable", store.backend());
+    say!("database        {} reachable", store.backend());
     let plan = store.migration_plan().await.map_err(DomainError::from)?;
     if plan.is_empty() {
-        println!("schema          up to date");
+        say!("schema          up to date");
     } else {
-        println!(
+        say!(
             "schema          {} statement(s) missing (run `hallpass migrate`):",
             plan.len()
         );
         for stmt in plan {
-            println!("  {stmt};");
+            say!("  {stmt};");
         }
     }
     Ok(())
@@ -285,7 +331,7 @@ async fn user(config: &Config, cmd: UserCommand) -> Result<(), CliError> {
             let u = auth
                 .admin_create_user(&name, &email, &password, &parse_fields(&fields)?)
                 .await?;
-            println!("{}", u.to_json());
+            say!("{}", u.to_json());
         }
         UserCommand::List { limit, offset } => {
             for u in auth
@@ -294,18 +340,18 @@ async fn user(config: &Config, cmd: UserCommand) -> Result<(), CliError> {
                 .await
                 .map_err(DomainError::from)?
             {
-                println!("{}", u.to_json());
+                say!("{}", u.to_json());
             }
         }
         UserCommand::SetProfile { email, fields } => {
             let u = auth.user_by_email(&email).await?;
             let u = auth.set_profile(&u.id, &parse_fields(&fields)?).await?;
-            println!("{}", u.to_json());
+            say!("{}", u.to_json());
         }
         UserCommand::Delete { email } => {
             let u = auth.user_by_email(&email).await?;
             auth.delete_user(&u.id).await?;
-            println!("deleted {}", u.email);
+            say!("deleted {}", u.email);
         }
     }
     Ok(())

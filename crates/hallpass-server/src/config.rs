@@ -68,7 +68,6 @@ struct RateLimitFile {
 struct ServerFile {
     header_timeout: Option<u64>,
     request_timeout: Option<u64>,
-    idle_timeout: Option<u64>,
     max_connections: Option<usize>,
     max_requests: Option<usize>,
 }
@@ -102,13 +101,11 @@ pub struct RateLimitConfig {
 /// Connection limits and timeouts (`[server]`).
 #[derive(Debug, Clone)]
 pub struct ServerLimits {
-    /// Seconds a connection may take to send a request's headers, and may stay idle between
-    /// requests (10).
+    /// Seconds a connection may take to send a request's head, counted from when it opens or
+    /// from the previous answer: it is also how long an idle keep-alive connection is kept (10).
     pub header_timeout: u64,
     /// Seconds a request may take from its headers to its answer, body included (30).
     pub request_timeout: u64,
-    /// Seconds an idle keep-alive connection is kept (60).
-    pub idle_timeout: u64,
     /// Open connections at most; more wait to be accepted (10,000).
     pub max_connections: usize,
     /// Requests handled at once at most; more are answered 503 at once (4,096).
@@ -552,13 +549,11 @@ impl Config {
         let server = ServerLimits {
             header_timeout: sv.header_timeout.unwrap_or(10),
             request_timeout: sv.request_timeout.unwrap_or(30),
-            idle_timeout: sv.idle_timeout.unwrap_or(60),
             max_connections: sv.max_connections.unwrap_or(10_000),
             max_requests: sv.max_requests.unwrap_or(4_096),
         };
         if server.header_timeout == 0
             || server.request_timeout == 0
-            || server.idle_timeout == 0
             || server.max_connections == 0
             || server.max_requests == 0
         {
