@@ -118,6 +118,8 @@ pub struct UserChanges {
     pub image: Option<Option<String>>,
     /// New profile values by key.
     pub profile: Map<String, Value>,
+    /// New email (server-side only: a confirmed change of address), lower-cased.
+    pub email: Option<String>,
     /// New emailVerified flag (server-side only).
     pub email_verified: Option<bool>,
     /// The update time.
@@ -128,6 +130,7 @@ impl UserChanges {
     /// True when nothing would change.
     pub fn is_empty(&self) -> bool {
         self.name.is_none()
+            && self.email.is_none()
             && self.image.is_none()
             && self.profile.is_empty()
             && self.email_verified.is_none()
@@ -161,4 +164,37 @@ mod tests {
                    "software_background":"beginner","id":"u1"})
         );
     }
+}
+
+/// A row of Better Auth's `verification` table: a one-time value under an identifier
+/// (`reset-password:<token>` holds a user id).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verification {
+    /// 32-character id.
+    pub id: String,
+    /// What the row is for, with its token.
+    pub identifier: String,
+    /// What it carries (a user id).
+    pub value: String,
+    /// When it stops being valid.
+    pub expires_at: Timestamp,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// An account of a user as `/list-accounts` shows it (never its secrets).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccountInfo {
+    /// 32-character id.
+    pub id: String,
+    /// `credential` for email and password.
+    pub provider_id: String,
+    /// The user id, for a credential account.
+    pub account_id: String,
+    /// The owner.
+    pub user_id: String,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
 }

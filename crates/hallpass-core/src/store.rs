@@ -3,7 +3,9 @@
 
 use crate::cache::Invalidation;
 use crate::clock::Timestamp;
-use crate::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use crate::model::{
+    AccountInfo, CredentialAccount, Session, SessionWithUser, User, UserChanges, Verification,
+};
 use async_trait::async_trait;
 
 /// What a store can fail with.
@@ -46,6 +48,8 @@ pub trait UserStore: Send + Sync {
     /// How many credential accounts have a password, and how many of those are Argon2id hashes
     /// (the rest are scrypt, Better Auth's format).
     async fn password_algorithms(&self) -> StoreResult<(u64, u64)>;
+    /// The user's accounts (email and password: one `credential` account).
+    async fn accounts(&self, user_id: &str) -> StoreResult<Vec<AccountInfo>>;
     /// Users ordered by creation time.
     async fn list_users(&self, limit: u32, offset: u32) -> StoreResult<Vec<User>>;
 }
@@ -106,6 +110,20 @@ pub trait KeyStore: Send + Sync {
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()>;
 }
 
+/// One-time values (Better Auth's `verification` table): password-reset tokens.
+#[async_trait]
+pub trait VerificationStore: Send + Sync {
+    /// Stores a value.
+    async fn insert_verification(&self, v: &Verification) -> StoreResult<()>;
+    /// The value under an identifier, left in place.
+    async fn verification(&self, identifier: &str) -> StoreResult<Option<Verification>>;
+    /// Takes the value under an identifier: deletes and returns it, atomically, so two concurrent
+    /// uses of one token cannot both succeed.
+    async fn take_verification(&self, identifier: &str) -> StoreResult<Option<Verification>>;
+    /// Deletes values that expired before `before`; returns how many.
+    async fn prune_verifications(&self, before: Timestamp) -> StoreResult<u64>;
+}
+
 /// A rate-limit counter as it stands after [`CounterStore::consume`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counter {
@@ -156,7 +174,7 @@ pub trait CounterStore: Send + Sync {
 
 /// A whole store: every role, plus health and schema management.
 #[async_trait]
-pub trait Store: UserStore + SessionStore + KeyStore + CounterStore {
+pub trait Store: UserStore + SessionStore + KeyStore + CounterStore + VerificationStore {
     /// A short name of the backend, for logs (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
     /// Checks that the database answers.

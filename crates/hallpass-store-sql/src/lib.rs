@@ -11,11 +11,13 @@ pub mod schema;
 use async_trait::async_trait;
 use dialect::{ident, Arg, Dialect, Pool, Row};
 use hallpass_core::clock::Timestamp;
-use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use hallpass_core::model::{
+    AccountInfo, CredentialAccount, Session, SessionWithUser, User, UserChanges, Verification,
+};
 use hallpass_core::profile::ProfileSchema;
 use hallpass_core::store::{
     Counter, CounterStore, KeyStore, SessionStore, Store, StoreError, StoreResult, StoredKey,
-    UserStore,
+    UserStore, VerificationStore,
 };
 use serde_json::{Map, Value};
 use sqlx::postgres::PgPoolOptions;
@@ -77,6 +79,11 @@ struct Statements {
     signing_keys: String,
     insert_signing_key: String,
     password_algorithms: String,
+    accounts: String,
+    insert_verification: String,
+    verification: String,
+    take_verification: String,
+    prune_verifications: String,
     consume_counter: String,
     peek_counter: String,
     release_counter: String,
@@ -126,6 +133,11 @@ impl Statements {
             insert_signing_key: s(format!(
                 "insert into \"jwks\" ({KEY_COLS}) values (?, ?, ?, ?, ?, ?, ?)"
             )),
+            accounts: s("select \"id\", \"providerId\", \"accountId\", \"userId\", \"createdAt\", \"updatedAt\" from \"account\" where \"userId\" = ? order by \"createdAt\"".into()),
+            insert_verification: s("insert into \"verification\" (\"id\", \"identifier\", \"value\", \"expiresAt\", \"createdAt\", \"updatedAt\") values (?, ?, ?, ?, ?, ?)".into()),
+            verification: s("select \"id\", \"identifier\", \"value\", \"expiresAt\", \"createdAt\" from \"verification\" where \"identifier\" = ? order by \"createdAt\" desc limit 1".into()),
+            take_verification: s("delete from \"verification\" where \"identifier\" = ? returning \"id\", \"identifier\", \"value\", \"expiresAt\", \"createdAt\"".into()),
+            prune_verifications: s("delete from \"verification\" where \"expiresAt\" < ?".into()),
             password_algorithms: s("select count(*), coalesce(sum(case when \"password\" like '$argon2%' then 1 else 0 end), 0) from \"account\" where \"providerId\" = 'credential' and \"password\" is not null".into()),
             // One atomic statement (an upsert both databases run the same way: SET reads the old
             // row). Arguments: id, key, now; then now, window (reset?); count, max (refused?),
@@ -366,6 +378,9 @@ impl UserStore for SqlStore {
         if let Some(image) = &changes.image {
             set("image", Arg::OptText(image.clone()));
         }
+        if let Some(email) = &changes.email {
+            set("email", text(email));
+        }
         if let Some(v) = changes.email_verified {
             set("emailVerified", Arg::Bool(v));
         }
@@ -396,6 +411,25 @@ impl UserStore for SqlStore {
             .execute(&self.sql.delete_user, vec![text(id)])
             .await?
             > 0)
+    }
+
+    async fn accounts(&self, user_id: &str) -> StoreResult<Vec<AccountInfo>> {
+        let rows = self
+            .pool
+            .fetch_all(&self.sql.accounts, vec![text(user_id)])
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccountInfo {
+                    id: r.text(0)?,
+                    provider_id: r.text(1)?,
+                    account_id: r.text(2)?,
+                    user_id: r.text(3)?,
+                    created_at: r.date(4)?,
+                    updated_at: r.date(5)?,
+                })
+            })
+            .collect()
     }
 
     async fn password_algorithms(&self) -> StoreResult<(u64, u64)> {
@@ -529,6 +563,56 @@ impl KeyStore for SqlStore {
             .execute(&self.sql.insert_signing_key, args)
             .await?;
         Ok(())
+    }
+}
+
+fn verification_from(row: &Row) -> StoreResult<Verification> {
+    Ok(Verification {
+        id: row.text(0)?,
+        identifier: row.text(1)?,
+        value: row.text(2)?,
+        expires_at: row.date(3)?,
+        created_at: row.date(4)?,
+    })
+}
+
+#[async_trait]
+impl VerificationStore for SqlStore {
+    async fn insert_verification(&self, v: &Verification) -> StoreResult<()> {
+        let args = vec![
+            text(&v.id),
+            text(&v.identifier),
+            text(&v.value),
+            Arg::Date(v.expires_at),
+            Arg::Date(v.created_at),
+            Arg::Date(v.created_at),
+        ];
+        self.pool
+            .execute(&self.sql.insert_verification, args)
+            .await?;
+        Ok(())
+    }
+
+    async fn verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        let row = self
+            .pool
+            .fetch_optional(&self.sql.verification, vec![text(identifier)])
+            .await?;
+        row.as_ref().map(verification_from).transpose()
+    }
+
+    async fn take_verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        let rows = self
+            .pool
+            .fetch_all(&self.sql.take_verification, vec![text(identifier)])
+            .await?;
+        rows.first().map(verification_from).transpose()
+    }
+
+    async fn prune_verifications(&self, before: Timestamp) -> StoreResult<u64> {
+        self.pool
+            .execute(&self.sql.prune_verifications, vec![Arg::Date(before)])
+            .await
     }
 }
 

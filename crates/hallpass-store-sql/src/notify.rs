@@ -12,9 +12,12 @@ use crate::SqlStore;
 use async_trait::async_trait;
 use hallpass_core::cache::{token_digest, Invalidation};
 use hallpass_core::clock::Timestamp;
-use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use hallpass_core::model::{
+    AccountInfo, CredentialAccount, Session, SessionWithUser, User, UserChanges, Verification,
+};
 use hallpass_core::store::{
     Counter, CounterStore, KeyStore, SessionStore, Store, StoreResult, StoredKey, UserStore,
+    VerificationStore,
 };
 use sqlx::postgres::PgListener;
 use std::time::Duration;
@@ -145,6 +148,9 @@ impl UserStore for SharedStore {
         self.notify(format!("u:{id}")).await;
         Ok(out)
     }
+    async fn accounts(&self, user_id: &str) -> StoreResult<Vec<AccountInfo>> {
+        self.inner.accounts(user_id).await
+    }
     async fn password_algorithms(&self) -> StoreResult<(u64, u64)> {
         self.inner.password_algorithms().await
     }
@@ -211,6 +217,22 @@ impl KeyStore for SharedStore {
     }
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()> {
         self.inner.insert_signing_key(key).await
+    }
+}
+
+#[async_trait]
+impl VerificationStore for SharedStore {
+    async fn insert_verification(&self, v: &Verification) -> StoreResult<()> {
+        self.inner.insert_verification(v).await
+    }
+    async fn verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        self.inner.verification(identifier).await
+    }
+    async fn take_verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        self.inner.take_verification(identifier).await
+    }
+    async fn prune_verifications(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_verifications(before).await
     }
 }
 

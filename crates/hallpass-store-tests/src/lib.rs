@@ -21,6 +21,7 @@ mod keys;
 mod schema;
 mod sessions;
 mod users;
+mod verifications;
 
 pub use better_auth::*;
 pub use counters::*;
@@ -29,6 +30,7 @@ pub use keys::*;
 pub use schema::*;
 pub use sessions::*;
 pub use users::*;
+pub use verifications::*;
 
 use hallpass_core::Store;
 use std::any::Any;
@@ -126,6 +128,12 @@ macro_rules! store_tests {
             a_counter_allows_max_then_refuses_until_the_window_has_passed,
             concurrent_requests_on_one_counter_allow_exactly_max,
             pruning_deletes_only_old_counters,
+            // verifications, accounts, changes of address
+            a_verification_reads_back_and_is_taken_once,
+            concurrent_takes_of_one_verification_succeed_once,
+            expired_verifications_are_pruned,
+            a_users_accounts_are_listed,
+            the_email_changes_unless_taken,
             // schema and health
             migrating_twice_does_nothing_the_second_time,
             a_migrated_store_answers_ping,

@@ -13,9 +13,12 @@ use crate::helpers::{FRONTEND, PASSWORD, SECRET};
 use async_trait::async_trait;
 use hallpass_core::cache::Invalidation;
 use hallpass_core::clock::Timestamp;
-use hallpass_core::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use hallpass_core::model::{
+    AccountInfo, CredentialAccount, Session, SessionWithUser, User, UserChanges, Verification,
+};
 use hallpass_core::store::{
     Counter, CounterStore, KeyStore, SessionStore, StoreResult, StoredKey, UserStore,
+    VerificationStore,
 };
 use hallpass_core::Store;
 use hallpass_server::config::{Config, FileConfig, Overrides};
@@ -88,6 +91,9 @@ impl UserStore for Slowed {
         pause(DELETE_DELAY).await;
         self.0.delete_user(id).await
     }
+    async fn accounts(&self, user_id: &str) -> StoreResult<Vec<AccountInfo>> {
+        self.0.accounts(user_id).await
+    }
     async fn password_algorithms(&self) -> StoreResult<(u64, u64)> {
         self.0.password_algorithms().await
     }
@@ -142,6 +148,22 @@ impl KeyStore for Slowed {
     }
     async fn insert_signing_key(&self, key: &StoredKey) -> StoreResult<()> {
         self.0.insert_signing_key(key).await
+    }
+}
+
+#[async_trait]
+impl VerificationStore for Slowed {
+    async fn insert_verification(&self, v: &Verification) -> StoreResult<()> {
+        self.0.insert_verification(v).await
+    }
+    async fn verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        self.0.verification(identifier).await
+    }
+    async fn take_verification(&self, identifier: &str) -> StoreResult<Option<Verification>> {
+        self.0.take_verification(identifier).await
+    }
+    async fn prune_verifications(&self, before: Timestamp) -> StoreResult<u64> {
+        self.0.prune_verifications(before).await
     }
 }
 
