@@ -56,6 +56,30 @@ pub enum DomainError {
     /// No such user.
     #[error("User not found")]
     UserNotFound,
+    /// A reset or verification token is unknown, forged, used or expired.
+    #[error("Invalid token")]
+    InvalidToken,
+    /// A verification link was opened in another user's session.
+    #[error("Invalid user")]
+    InvalidUser,
+    /// A verification token has expired.
+    #[error("Token expired")]
+    TokenExpired,
+    /// Sign-in before the address was verified, when verification is required.
+    #[error("Email not verified")]
+    EmailNotVerified,
+    /// A verification mail asked for an address already verified.
+    #[error("Email is already verified")]
+    EmailAlreadyVerified,
+    /// A verification mail asked for another address than the session's.
+    #[error("Email mismatch")]
+    EmailMismatch,
+    /// change-email to the current address.
+    #[error("Email is the same")]
+    EmailIsTheSame,
+    /// A destructive action without a password needs a recent sign-in.
+    #[error("Session expired. Re-authenticate to perform this action.")]
+    SessionExpired,
     /// Too much password work is queued; try again shortly.
     #[error("Too many requests. Please try again later.")]
     Busy,

@@ -11,6 +11,7 @@ pub mod email;
 pub mod error;
 pub mod id;
 pub mod keys;
+pub mod lifecycle;
 pub mod model;
 pub mod password;
 pub mod profile;

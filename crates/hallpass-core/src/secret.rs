@@ -32,7 +32,13 @@ impl Secret {
         Secret(value.into())
     }
 
-    /// Why this secret is too weak for production, if it is.
+    /// The value itself, for the one place that must hand it over (an SMTP URL with its
+    /// password, to the mail transport). Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Why the value is too weak for production, if it is.
     pub fn production_weakness(&self) -> Option<String> {
         let distinct = {
             let mut c: Vec<char> = self.0.chars().collect();
@@ -54,7 +60,7 @@ impl Secret {
     }
 
     /// The raw bytes, for key derivation.
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
 

@@ -112,15 +112,17 @@ pub struct ReadOptions {
 
 /// The authentication service.
 pub struct AuthService {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     schema: ProfileSchema,
-    sessions: SessionPolicy,
-    lengths: LengthPolicy,
-    hasher: HashPool,
+    pub(crate) sessions: SessionPolicy,
+    pub(crate) lengths: LengthPolicy,
+    pub(crate) hasher: HashPool,
     keys: KeyRing,
     jwt: JwtPolicy,
-    cache: Arc<SessionCache>,
+    pub(crate) cache: Arc<SessionCache>,
     decoys: DecoyMix,
+    pub(crate) secret: Secret,
+    pub(crate) email: crate::lifecycle::EmailPolicy,
 }
 
 /// Which decoy an unknown email is verified against, so that it costs what a real account costs.
@@ -213,7 +215,7 @@ impl AuthService {
             argon2_ppm: std::sync::atomic::AtomicU32::new(u32::MAX),
             read_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         };
-        let keys = KeyRing::new(store.clone(), secret);
+        let keys = KeyRing::new(store.clone(), secret.clone());
         let cache = Arc::new(SessionCache::new(std::time::Duration::from_millis(
             sessions.cache_ttl_ms,
         )));
@@ -227,7 +229,20 @@ impl AuthService {
             jwt,
             cache,
             decoys,
+            secret,
+            email: crate::lifecycle::EmailPolicy::default(),
         }
+    }
+
+    /// Sets the email policy (verification, reset, token lifetimes).
+    pub fn with_email_policy(mut self, policy: crate::lifecycle::EmailPolicy) -> AuthService {
+        self.email = policy;
+        self
+    }
+
+    /// The email policy.
+    pub fn email_policy(&self) -> &crate::lifecycle::EmailPolicy {
+        &self.email
     }
 
     /// Applies a change another process announced (the server feeds the store's invalidation feed
@@ -236,7 +251,7 @@ impl AuthService {
         self.cache.invalidate(what);
     }
 
-    fn forget_tokens(&self, tokens: &[String]) {
+    pub(crate) fn forget_tokens(&self, tokens: &[String]) {
         for t in tokens {
             self.cache.invalidate(&Invalidation::Session(t.clone()));
         }
@@ -262,7 +277,7 @@ impl AuthService {
         &self.keys
     }
 
-    async fn new_session(
+    pub(crate) async fn new_session(
         &self,
         user_id: &str,
         remember: bool,
@@ -294,6 +309,14 @@ impl AuthService {
         req: SignUp,
         client: &ClientInfo,
     ) -> Result<SessionWithUser, DomainError> {
+        let remember = req.remember;
+        let user = self.create_checked_user(req).await?;
+        let session = self.new_session(&user.id, remember, client).await?;
+        Ok(SessionWithUser { session, user })
+    }
+
+    /// Validates a sign-up and creates the user with its credential account.
+    pub(crate) async fn create_checked_user(&self, req: SignUp) -> Result<User, DomainError> {
         let email = Email::parse(&req.email).ok_or(DomainError::InvalidEmail)?;
         self.lengths.check_new(&req.password)?;
         check_name(&req.name)?;
@@ -303,14 +326,11 @@ impl AuthService {
             return Err(DomainError::UserAlreadyExists);
         }
         let hash = self.hasher.hash(&req.password).await?;
-        let user = self
-            .create_user(req.name, email, req.image, profile, hash)
-            .await?;
-        let session = self.new_session(&user.id, req.remember, client).await?;
-        Ok(SessionWithUser { session, user })
+        self.create_user(req.name, email, req.image, profile, hash)
+            .await
     }
 
-    async fn create_user(
+    pub(crate) async fn create_user(
         &self,
         name: String,
         email: Email,
@@ -367,6 +387,9 @@ impl AuthService {
         let ok = self.hasher.verify(password, hash.as_deref(), decoy).await?;
         match user {
             Some(user) if ok => {
+                if self.email.require_verification && !user.email_verified {
+                    return Err(DomainError::EmailNotVerified);
+                }
                 let session = self.new_session(&user.id, remember, client).await?;
                 if let Some(old) = hash.filter(|h| algorithm_of(h) != self.hasher.algorithm()) {
                     self.rehash(&user.id, password, old).await;
@@ -520,7 +543,7 @@ impl AuthService {
     }
 
     /// Applies validated changes to a user, bumping `updatedAt`.
-    async fn apply_changes(
+    pub(crate) async fn apply_changes(
         &self,
         user_id: &str,
         mut changes: UserChanges,

@@ -66,7 +66,8 @@ pub fn service(config: &Config, store: Arc<dyn Store>) -> Result<AuthService, St
             audience: origin,
             ttl: config.jwt_ttl,
         },
-    ))
+    )
+    .with_email_policy(config.email.policy.clone()))
 }
 
 /// Opens the store, migrates it when configured to, and builds the router.
@@ -103,7 +104,8 @@ pub async fn build_on(
     }
     let feed = store.invalidations();
     let auth = service(&config, store)?;
-    let state = AppState::new(auth, config);
+    let mailer = crate::mail::Mailer::start(&config.email).map_err(StartError::Other)?;
+    let state = AppState::new(auth, config, mailer);
     if let Some(feed) = feed {
         tokio::spawn(apply_invalidations(feed, state.clone()));
     }

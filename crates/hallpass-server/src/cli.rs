@@ -108,6 +108,20 @@ enum UserCommand {
         /// The user's email.
         email: String,
     },
+    /// Print a password-reset link for a user (valid once, for the configured time), to hand
+    /// over by other means than mail.
+    ResetLink {
+        /// The user's email.
+        email: String,
+        /// Where the link leads with `?token=` (default: the built-in page `/reset-password`).
+        #[arg(long, default_value = "/reset-password")]
+        redirect_to: String,
+    },
+    /// Mark a user's email address as verified.
+    Verify {
+        /// The user's email.
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -352,6 +366,23 @@ async fn user(config: &Config, cmd: UserCommand) -> Result<(), CliError> {
             let u = auth.user_by_email(&email).await?;
             auth.delete_user(&u.id).await?;
             say!("deleted {}", u.email);
+        }
+        UserCommand::ResetLink { email, redirect_to } => {
+            auth.user_by_email(&email).await?;
+            let found = auth
+                .request_password_reset(&email)
+                .await?
+                .ok_or(DomainError::UserNotFound)?;
+            say!(
+                "{}/api/auth/reset-password/{}?callbackURL={}",
+                config.base_url.as_str().trim_end_matches('/'),
+                found.token,
+                crate::http::cookies::encode_uri_component(&redirect_to)
+            );
+        }
+        UserCommand::Verify { email } => {
+            let u = auth.mark_verified(&email).await?;
+            say!("{}", u.to_json());
         }
     }
     Ok(())

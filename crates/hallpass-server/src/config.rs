@@ -50,6 +50,48 @@ pub struct FileConfig {
     rate_limit: RateLimitFile,
     #[serde(default)]
     server: ServerFile,
+    #[serde(default)]
+    email: EmailFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailFile {
+    smtp_url: Option<String>,
+    from: Option<String>,
+    outbox: Option<String>,
+    site_name: Option<String>,
+    require_verification: Option<bool>,
+    send_on_sign_up: Option<bool>,
+    auto_sign_in_after_verification: Option<bool>,
+    revoke_sessions_on_reset: Option<bool>,
+    reset_token_expires_in: Option<i64>,
+    verification_expires_in: Option<i64>,
+    allow_delete: Option<bool>,
+    allow_change: Option<bool>,
+}
+
+/// Mail and the account lifecycle (`[email]`, `HALLPASS_SMTP_URL`, `HALLPASS_SMTP_FROM`, …).
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465` (TLS), or
+    /// `smtp://host:port` (plain, for a local relay). None: messages go to the outbox folder.
+    pub smtp_url: Option<hallpass_core::secret::Secret>,
+    /// The From address (`HALLPASS_SMTP_FROM`), e.g. `Docs <no-reply@docs.example.com>`.
+    pub from: String,
+    /// Where messages go without SMTP: `.eml` files (`HALLPASS_OUTBOX`, default `outbox` beside
+    /// the SQLite file, or in the working directory).
+    pub outbox: PathBuf,
+    /// The site named in the messages (default: the base URL's host).
+    pub site_name: String,
+    /// Send a verification mail on sign-up (default: when verification is required).
+    pub send_on_sign_up: bool,
+    /// `/delete-user` is served (default true).
+    pub allow_delete: bool,
+    /// `/change-email` is served (default true).
+    pub allow_change: bool,
+    /// The lifecycle rules the domain applies.
+    pub policy: hallpass_core::lifecycle::EmailPolicy,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -240,6 +282,8 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// Connection limits and timeouts.
     pub server: ServerLimits,
+    /// Mail and the account lifecycle.
+    pub email: EmailConfig,
 }
 
 /// A configuration problem, as a sentence for the operator.
@@ -560,6 +604,69 @@ impl Config {
             return err("the [server] timeouts and maximums must be at least 1");
         }
 
+        let em = file.email;
+        let yes = |name: &str, file: Option<bool>, default: bool| -> Result<bool, ConfigError> {
+            match env(name) {
+                Some(v) => flag(name, &v),
+                None => Ok(file.unwrap_or(default)),
+            }
+        };
+        let require_verification = yes(
+            "HALLPASS_REQUIRE_EMAIL_VERIFICATION",
+            em.require_verification,
+            false,
+        )?;
+        let smtp_url = env("HALLPASS_SMTP_URL").or(em.smtp_url);
+        if let Some(u) = &smtp_url {
+            let ok = url::Url::parse(u)
+                .is_ok_and(|p| matches!(p.scheme(), "smtp" | "smtps") && p.host().is_some());
+            if !ok {
+                return err("HALLPASS_SMTP_URL must look like smtp://user:password@host:587?tls=required or smtps://user:password@host:465");
+            }
+        }
+        let site_name = em
+            .site_name
+            .unwrap_or_else(|| base_url.host_str().unwrap_or("hallpass").to_owned());
+        let from = env("HALLPASS_SMTP_FROM").or(em.from).unwrap_or_else(|| {
+            format!(
+                "{site_name} <no-reply@{}>",
+                base_url.host_str().unwrap_or("localhost")
+            )
+        });
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return err(format!("HALLPASS_SMTP_FROM must be an address like \"Docs <no-reply@docs.example.com>\", not {from:?}"));
+        }
+        let outbox = env("HALLPASS_OUTBOX")
+            .or(em.outbox)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dev_secret_path(&database_url).with_file_name("outbox"));
+        let ttl = |v: Option<i64>, what: &str| -> Result<i64, ConfigError> {
+            let v = v.unwrap_or(3600);
+            if (60..=7 * 24 * 3600).contains(&v) {
+                Ok(v)
+            } else {
+                err(format!("email.{what} must be between 60 s and 7 days"))
+            }
+        };
+        let email = EmailConfig {
+            smtp_url: smtp_url.map(Secret::new),
+            from,
+            outbox,
+            site_name,
+            send_on_sign_up: em.send_on_sign_up.unwrap_or(require_verification),
+            allow_delete: em.allow_delete.unwrap_or(true),
+            allow_change: em.allow_change.unwrap_or(true),
+            policy: hallpass_core::lifecycle::EmailPolicy {
+                require_verification,
+                revoke_sessions_on_reset: em.revoke_sessions_on_reset.unwrap_or(true),
+                reset_ttl: ttl(em.reset_token_expires_in, "reset_token_expires_in")?,
+                verification_ttl: ttl(em.verification_expires_in, "verification_expires_in")?,
+                auto_sign_in_after_verification: em
+                    .auto_sign_in_after_verification
+                    .unwrap_or(false),
+            },
+        };
+
         Ok(Config {
             listen,
             base_url,
@@ -584,6 +691,7 @@ impl Config {
             trusted_proxies,
             rate_limit,
             server,
+            email,
         })
     }
 

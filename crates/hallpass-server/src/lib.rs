@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod mail;
 pub mod openapi;
 pub mod pages;
 pub mod routes;

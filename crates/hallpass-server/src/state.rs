@@ -27,6 +27,8 @@ pub struct AppInner {
     pub internal_guard: crate::routes::internal::SecretGuard,
     /// Rate limits and the per-account lock on failed sign-ins.
     pub limiter: Arc<crate::http::limit::Limiter>,
+    /// Sends mail off the request path.
+    pub mailer: crate::mail::Mailer,
 }
 
 impl std::ops::Deref for AppState {
@@ -38,7 +40,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Wraps the parts.
-    pub fn new(auth: AuthService, config: Config) -> AppState {
+    pub fn new(auth: AuthService, config: Config, mailer: crate::mail::Mailer) -> AppState {
         let cookies = CookieConfig::new(
             config.base_url.scheme() == "https",
             config.sessions.expires_in,
@@ -59,6 +61,7 @@ impl AppState {
             config,
             internal_guard: Default::default(),
             limiter,
+            mailer,
         }))
     }
 

@@ -175,6 +175,17 @@ impl Fields {
         }
     }
 
+    /// A required email address (zod's `z.email()`: `[body.<key>] Invalid email address`).
+    pub fn email(&mut self, key: &str) -> String {
+        let s = self.string(key);
+        let is_string = matches!(self.obj.get(key), Some(Value::String(_)));
+        if is_string && hallpass_core::email::Email::parse(&s).is_none() {
+            self.issues
+                .push(format!("[body.{key}] Invalid email address"));
+        }
+        s
+    }
+
     /// An optional boolean.
     pub fn opt_bool(&mut self, key: &str) -> Option<bool> {
         match self.obj.get(key) {

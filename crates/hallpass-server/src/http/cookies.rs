@@ -18,6 +18,11 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
+/// JavaScript's `encodeURIComponent`.
+pub fn encode_uri_component(s: &str) -> String {
+    utf8_percent_encode(s, URI_COMPONENT).to_string()
+}
+
 /// Cookie names and attributes for this deployment.
 #[derive(Clone, Debug)]
 pub struct CookieConfig {

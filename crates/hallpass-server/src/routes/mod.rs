@@ -5,6 +5,7 @@
 pub mod health;
 pub mod internal;
 pub mod jwt;
+pub mod lifecycle;
 pub mod models;
 pub mod rest;
 pub mod sessions;
@@ -25,6 +26,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(sign_in::router())
         .merge(sessions::router())
         .merge(users::router())
+        .merge(lifecycle::router())
         .merge(jwt::router())
         .merge(health::api_router())
 }

@@ -98,6 +98,7 @@ async fn sign_up(
     let fields = f.finish()?;
     check_callback(&state.trusted, callback.as_deref())?;
 
+    let (name_for_reply, email_for_reply) = (name.clone(), email.clone());
     let req = SignUp {
         name,
         email,
@@ -106,7 +107,57 @@ async fn sign_up(
         remember,
         fields,
     };
+    if state.auth.email_policy().require_verification {
+        // requireEmailVerification: no session until the address is verified, and a taken address
+        // answers like a new one (with a made-up user), as Better Auth does.
+        let user = match state.auth.sign_up_unverified(req).await {
+            Ok(u) => u,
+            Err(hallpass_core::DomainError::UserAlreadyExists) => {
+                let now = hallpass_core::clock::to_iso(&hallpass_core::clock::now());
+                let made_up = json!({
+                    "id": hallpass_core::id::new_id(),
+                    "name": name_for_reply,
+                    "email": email_for_reply.trim().to_lowercase(),
+                    "emailVerified": false,
+                    "image": null,
+                    "createdAt": now,
+                    "updatedAt": now,
+                });
+                return Ok(json_with(
+                    &json!({"token": null, "user": made_up}),
+                    HeaderMap::new(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if state.config.email.send_on_sign_up {
+            let token = state.auth.email_token(&user, None)?;
+            crate::routes::lifecycle::send_verification(
+                &state,
+                &user,
+                &user.email,
+                crate::mail::Kind::VerifyEmail,
+                &token,
+                callback.as_deref(),
+            );
+        }
+        return Ok(json_with(
+            &json!({"token": null, "user": user.to_json()}),
+            HeaderMap::new(),
+        ));
+    }
     let created = state.auth.sign_up(req, &client_info(&headers)).await?;
+    if state.config.email.send_on_sign_up {
+        let token = state.auth.email_token(&created.user, None)?;
+        crate::routes::lifecycle::send_verification(
+            &state,
+            &created.user,
+            &created.user.email,
+            crate::mail::Kind::VerifyEmail,
+            &token,
+            callback.as_deref(),
+        );
+    }
     let mut out = HeaderMap::new();
     state.set_session_cookie(&mut out, &created.session.token, remember);
     Ok(json_with(

@@ -140,6 +140,34 @@ async fn spawn_on(dir: Arc<TempDir>, configure: Box<Configure<'_>>) -> TestApp {
 }
 
 impl TestApp {
+    /// The outbox folder (mail without SMTP) of this app's database.
+    pub fn outbox(&self) -> std::path::PathBuf {
+        self.dir.path().join("outbox")
+    }
+
+    /// Waits (up to 5 s) for a message to `to` in the outbox whose subject contains `subject`,
+    /// and returns its decoded text with the first link in it.
+    pub async fn mail_to(&self, to: &str, subject: &str) -> (String, String) {
+        for _ in 0..100 {
+            if let Some(found) = read_outbox(&self.outbox(), to, subject) {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no mail to {to} about {subject:?} in {}",
+            self.outbox().display()
+        );
+    }
+
+    /// How many messages to `to` are in the outbox.
+    pub fn mail_count(&self, to: &str) -> usize {
+        eml_files(&self.outbox())
+            .iter()
+            .filter(|text| header_of(text, "To").is_some_and(|t| t.contains(to)))
+            .count()
+    }
+
     /// A new browser with an empty cookie jar.
     pub fn new_browser(&self) -> Browser {
         Browser::new(&self.address)
@@ -529,4 +557,63 @@ pub fn assert_close(
 /// A unique email address for a test.
 pub fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@example.com", random_id().to_lowercase())
+}
+
+fn eml_files(dir: &std::path::Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect()
+}
+
+fn header_of(eml: &str, name: &str) -> Option<String> {
+    eml.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+}
+
+/// Quoted-printable, as mail encodes long lines.
+fn decode_qp(s: &str) -> String {
+    let joined = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn read_outbox(dir: &std::path::Path, to: &str, subject: &str) -> Option<(String, String)> {
+    eml_files(dir).into_iter().rev().find_map(|eml| {
+        let to_ok = header_of(&eml, "To").is_some_and(|t| t.contains(to));
+        let subject_ok = header_of(&eml, "Subject").is_some_and(|s| s.contains(subject));
+        if !(to_ok && subject_ok) {
+            return None;
+        }
+        let text = decode_qp(&eml);
+        let start = text.find("http")?;
+        let link: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect();
+        Some((text, link))
+    })
 }

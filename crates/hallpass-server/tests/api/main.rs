@@ -12,6 +12,7 @@ mod enumeration;
 mod helpers;
 mod internal;
 mod jwt;
+mod lifecycle;
 mod limits;
 mod malformed_input;
 mod openapi;
