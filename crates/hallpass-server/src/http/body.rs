@@ -129,6 +129,38 @@ impl Fields {
         }
     }
 
+    /// The body must be a record (zod's `z.record`, for bodies of free keys such as update-user:
+    /// `[body] Invalid input: expected record, received …`).
+    pub fn record(body: Option<Value>) -> ApiResult<Fields> {
+        match body {
+            Some(Value::Object(obj)) => Ok(Fields {
+                obj,
+                issues: Vec::new(),
+            }),
+            other => Err(ApiError::validation(format!(
+                "[body] Invalid input: expected record, received {}",
+                type_name(other.as_ref())
+            ))),
+        }
+    }
+
+    /// Both an object and a record (sign-up's schema: known fields plus free profile keys); a
+    /// body that is neither gets both issues, as Better Auth answers.
+    pub fn object_and_record(body: Option<Value>) -> ApiResult<Fields> {
+        match body {
+            Some(Value::Object(obj)) => Ok(Fields {
+                obj,
+                issues: Vec::new(),
+            }),
+            other => {
+                let got = type_name(other.as_ref());
+                Err(ApiError::validation(format!(
+                    "[body] Invalid input: expected object, received {got}; [body] Invalid input: expected record, received {got}"
+                )))
+            }
+        }
+    }
+
     /// An empty object when there is no body (endpoints whose body is optional).
     pub fn optional_object(body: Option<Value>) -> ApiResult<Fields> {
         Fields::object(Some(body.unwrap_or_else(|| Value::Object(Map::new()))))

@@ -686,6 +686,6 @@ async fn update_session(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     state.current(&headers).await?;
-    Fields::optional_object(body)?.finish()?;
+    Fields::record(body)?.finish()?;
     Err(DomainError::NoFieldsToUpdate.into())
 }

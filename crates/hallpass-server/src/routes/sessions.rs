@@ -239,7 +239,8 @@ async fn revoke_sessions(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let current = state.current_from_store(&headers).await?;
-    Fields::optional_object(body)?.finish()?;
+    // Better Auth takes no body here and ignores whatever JSON comes.
+    let _ = body;
     state.auth.revoke_sessions(&current.user.id, None).await?;
     let mut out = HeaderMap::new();
     state.expire_session_cookie(&mut out);
@@ -268,7 +269,8 @@ async fn revoke_other_sessions(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let current = state.current_from_store(&headers).await?;
-    Fields::optional_object(body)?.finish()?;
+    // Better Auth takes no body here and ignores whatever JSON comes.
+    let _ = body;
     state
         .auth
         .revoke_sessions(&current.user.id, Some(&current.session.token))

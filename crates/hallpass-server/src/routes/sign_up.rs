@@ -85,7 +85,7 @@ async fn sign_up(
     FormOrJsonBody(body): FormOrJsonBody,
 ) -> ApiResult<Response> {
     let email_is_string = matches!(&body, Some(serde_json::Value::Object(o)) if o.get("email").is_some_and(serde_json::Value::is_string));
-    let mut f = Fields::object(body)?;
+    let mut f = Fields::object_and_record(body)?;
     let name = f.string("name");
     let email = f.string("email");
     if email_is_string && Email::parse(&email).is_none() {

@@ -1,12 +1,12 @@
 //! The signed-in user: `POST /update-user` and `POST /change-password` (reference, 2.3).
 
 use crate::http::body::{Fields, JsonBody};
-use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::error::{ApiResult, ErrorBody};
 use crate::routes::json_with;
 use crate::routes::models::{StatusBody, User};
 use crate::state::{client_info, AppState};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -65,7 +65,7 @@ pub struct ChangePasswordResponse {
     responses(
         (status = 200, description = "Updated", body = StatusBody,
             headers(("set-cookie" = String, description = "The session cookie, re-set"))),
-        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), BODY_MUST_BE_AN_OBJECT, EMAIL_CAN_NOT_BE_UPDATED, FIELD_NOT_ALLOWED, USER_NOT_FOUND, or no code for \"No fields to update\"", body = ErrorBody),
+        (status = 400, description = "Invalid body: VALIDATION_ERROR, BAD_REQUEST (malformed JSON), EMAIL_CAN_NOT_BE_UPDATED, FIELD_NOT_ALLOWED, USER_NOT_FOUND, or no code for \"No fields to update\"", body = ErrorBody),
         (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
         (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
         (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
@@ -78,13 +78,7 @@ async fn update_user(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
     let current = state.current(&headers).await?;
-    let Some(Value::Object(body)) = body else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "BODY_MUST_BE_AN_OBJECT",
-            "Body must be an object",
-        ));
-    };
+    let body = Fields::record(body)?.finish()?;
     state.auth.update_user(&current.user.id, &body).await?;
     let mut out = HeaderMap::new();
     let remember = !state.dont_remember(&headers);

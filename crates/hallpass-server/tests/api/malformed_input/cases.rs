@@ -61,6 +61,16 @@ impl Barrage<'_> {
             endpoint.path,
             "/sign-out" | "/revoke-sessions" | "/revoke-other-sessions"
         );
+        // Better Auth takes no body on these and ignores any well-formed JSON (checked against
+        // the pinned Better Auth 1.7.24): a non-object body is answered as an empty one.
+        let body_ignored = matches!(endpoint.path, "/revoke-sessions" | "/revoke-other-sessions");
+        let non_object = |e: Expect| {
+            if body_ignored {
+                Expect::Status(200)
+            } else {
+                strict(e)
+            }
+        };
         let valid = to_bytes(&self.valid_body(endpoint));
         let json = Some("application/json");
         let mut big = self.valid_body(endpoint);
@@ -114,22 +124,32 @@ impl Barrage<'_> {
                 "an array",
                 json,
                 b"[1, 2, 3]".to_vec(),
-                strict(Expect::Status(400)),
+                non_object(Expect::Status(400)),
             ),
             raw(
                 "a string",
                 json,
                 b"\"hello\"".to_vec(),
-                strict(Expect::Status(400)),
+                non_object(Expect::Status(400)),
             ),
             raw(
                 "a number",
                 json,
                 b"42".to_vec(),
-                strict(Expect::Status(400)),
+                non_object(Expect::Status(400)),
             ),
-            raw("null", json, b"null".to_vec(), strict(Expect::Status(400))),
-            raw("true", json, b"true".to_vec(), strict(Expect::Status(400))),
+            raw(
+                "null",
+                json,
+                b"null".to_vec(),
+                non_object(Expect::Status(400)),
+            ),
+            raw(
+                "true",
+                json,
+                b"true".to_vec(),
+                non_object(Expect::Status(400)),
+            ),
             raw(
                 "10,000 nested arrays",
                 json,
