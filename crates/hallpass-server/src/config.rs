@@ -648,6 +648,11 @@ impl Config {
                 err(format!("email.{what} must be between 60 s and 7 days"))
             }
         };
+        if production && smtp_url.is_none() {
+            tracing::warn!(
+                "production mode without HALLPASS_SMTP_URL: password-reset and verification mail go to the outbox folder and their links to the log"
+            );
+        }
         let email = EmailConfig {
             smtp_url: smtp_url.map(Secret::new),
             from,
