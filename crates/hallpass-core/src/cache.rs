@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 
 /// Entries kept before the cache is emptied and refilled (a simple, bounded-memory policy).
 const MAX_ENTRIES: usize = 100_000;
+/// How long a session id stays mapped to its token after the session was last read (JWT checks
+/// by `sid` skip a database read while it is).
+const ID_MAP_AGE: Duration = Duration::from_secs(600);
 /// Tombstones kept; beyond that the oldest are folded into the floor.
 const MAX_TOMBSTONES: usize = 10_000;
 /// Age after which a tombstone is folded into the floor (a database read in flight longer than
@@ -87,10 +90,12 @@ struct Inner {
     users: HashMap<String, UserEntry>,
     /// Token digest to token, for invalidations that name a session by digest.
     tokens_by_digest: HashMap<String, String>,
-    /// Session id to token, for JWTs (which name their session by id). A session's id and token
-    /// never change, so an entry can be stale only in naming a session that is gone, which the
-    /// token lookup then finds.
-    tokens_by_id: HashMap<String, String>,
+    /// Session id to token (and when it was last put), for JWTs (which name their session by
+    /// id). A session's id and token never change, so an entry can be stale only in naming a
+    /// session that is gone, which the token lookup then finds.
+    tokens_by_id: HashMap<String, (String, Instant)>,
+    /// When expired entries were last swept out.
+    swept: Option<Instant>,
     /// Generation of the latest invalidation of each token or user id still remembered.
     tombstones: HashMap<(Kind, String), u64>,
     /// The same tombstones in the order they were made, for pruning.
@@ -181,7 +186,29 @@ impl SessionCache {
 
     /// The token of the session with this id, if this process has seen it.
     pub fn token_for_session_id(&self, id: &str) -> Option<String> {
-        self.lock().tokens_by_id.get(id).cloned()
+        self.lock().tokens_by_id.get(id).map(|(t, _)| t.clone())
+    }
+
+    /// Drops what can no longer be answered from memory (entries older than the ttl), at most once
+    /// per ttl (and per second), so the cache holds what was read recently, not everything ever read.
+    fn sweep(&self, inner: &mut Inner, now: Instant) {
+        let every = self.ttl.max(Duration::from_secs(1));
+        if inner.swept.is_some_and(|t| now.duration_since(t) < every) {
+            return;
+        }
+        inner.swept = Some(now);
+        let ttl = self.ttl;
+        let Inner {
+            sessions,
+            users,
+            tokens_by_digest,
+            tokens_by_id,
+            ..
+        } = inner;
+        sessions.retain(|_, e| now.duration_since(e.at) < ttl);
+        users.retain(|_, e| now.duration_since(e.at) < ttl);
+        tokens_by_digest.retain(|_, token| sessions.contains_key(token));
+        tokens_by_id.retain(|_, (_, at)| now.duration_since(*at) < ID_MAP_AGE);
     }
 
     /// A ticket for a database read that is about to start.
@@ -199,13 +226,14 @@ impl SessionCache {
         let user = Arc::new(found.user.clone());
         let now = Instant::now();
         let mut inner = self.lock();
+        self.sweep(&mut inner, now);
         let digest = token_digest(&session.token);
         if inner.invalidated_after(Kind::Session, &digest, ticket)
             || inner.invalidated_after(Kind::User, &user.id, ticket)
         {
             return false;
         }
-        if inner.sessions.len() >= MAX_ENTRIES {
+        if inner.sessions.len() >= MAX_ENTRIES || inner.tokens_by_id.len() >= MAX_ENTRIES {
             inner.sessions.clear();
             inner.tokens_by_id.clear();
             inner.tokens_by_digest.clear();
@@ -213,7 +241,7 @@ impl SessionCache {
         inner.tokens_by_digest.insert(digest, session.token.clone());
         inner
             .tokens_by_id
-            .insert(session.id.clone(), session.token.clone());
+            .insert(session.id.clone(), (session.token.clone(), now));
         if inner.users.len() >= MAX_ENTRIES {
             inner.users.clear();
         }
@@ -494,5 +522,27 @@ mod tests {
         // A JWT names its session: another session of the same user gets its own.
         c.put(&sample("t2", "u1"), c.ticket());
         assert_eq!(c.jwt("t2", &s.user, Duration::from_secs(30)), None);
+    }
+
+    #[test]
+    fn entries_older_than_the_ttl_are_swept_out() {
+        let cache = SessionCache::new(Duration::from_millis(50));
+        for i in 0..100 {
+            let found = sample(&format!("t{i}"), &format!("u{i}"));
+            assert!(cache.put(&found, cache.ticket()));
+        }
+        assert_eq!(cache.lock().sessions.len(), 100);
+        std::thread::sleep(Duration::from_millis(1100));
+        assert!(cache.put(&sample("fresh", "uf"), cache.ticket()));
+        let inner = cache.lock();
+        assert_eq!(inner.sessions.len(), 1, "only the fresh entry is left");
+        assert_eq!(inner.users.len(), 1);
+        assert_eq!(inner.tokens_by_digest.len(), 1);
+        // Ids stay mapped longer (JWT checks by sid).
+        assert_eq!(
+            inner.tokens_by_id.len(),
+            1,
+            "every sample shares the id \"s\""
+        );
     }
 }
