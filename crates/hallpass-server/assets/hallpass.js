@@ -49,11 +49,17 @@
 
   // ---- reading a form ----
 
-  // The body of a form: every [data-hp-field] by its data-kind. `omitEmpty` leaves out unanswered
-  // questions (sign-up); otherwise they are sent as null, which clears them (profile).
+  // The body of a form: its named hidden inputs (a token, where a link leads), then every
+  // [data-hp-field] by its data-kind, except the ones only checked here (data-hp-local: a repeated
+  // password). `omitEmpty` leaves out unanswered questions (sign-up); otherwise they are sent as
+  // null, which clears them (profile).
   function collect(form, omitEmpty) {
     var body = {};
+    all("input[type=hidden][name]", form).forEach(function (input) {
+      body[input.name] = input.value;
+    });
     all("[data-hp-field]", form).forEach(function (field) {
+      if (field.hasAttribute("data-hp-local")) return;
       var key = field.getAttribute("data-hp-field");
       var kind = field.getAttribute("data-kind");
       var required = field.hasAttribute("data-required");
@@ -144,12 +150,15 @@
     var zod = /^\[body\.([A-Za-z0-9_]+)\]/.exec(issue.message);
     if (zod) return exists(zod[1]);
     if (code === "INVALID_EMAIL_OR_PASSWORD") return null;
+    if (!code && /^email is the same/i.test(issue.message)) return exists("newEmail");
     if (code === "VALIDATION_ERROR" || code === "MISSING_FIELD" || code === "FIELD_NOT_ALLOWED") {
       var lead = /^([A-Za-z_][A-Za-z0-9_]*)\b/.exec(issue.message);
       return lead ? exists(lead[1]) : null;
     }
-    if (code.indexOf("PASSWORD") !== -1) return exists("password");
-    if (code.indexOf("EMAIL") !== -1 || code.indexOf("USER_ALREADY_EXISTS") === 0) return exists("email");
+    if (code.indexOf("PASSWORD") !== -1) return exists("password") || exists("newPassword");
+    if (code.indexOf("EMAIL") !== -1 || code.indexOf("USER_ALREADY_EXISTS") === 0) {
+      return exists("email") || exists("newEmail");
+    }
     return null;
   }
 
@@ -193,6 +202,92 @@
     else if (alert) alert.focus();
   }
 
+  // What the browser can check before asking the server: a field that needs an answer
+  // (data-hp-ask says what to ask for) and a repeated password (data-hp-match names the input it
+  // must equal). Returns false, with the fields marked, when something is missing.
+  function precheck(form) {
+    var problems = [];
+    all("[data-hp-field]", form).forEach(function (field) {
+      var input = one("input[data-hp-ask], input[data-hp-match]", field);
+      if (!input) return;
+      var ask = input.getAttribute("data-hp-ask");
+      var other = input.hasAttribute("data-hp-match")
+        ? document.getElementById(input.getAttribute("data-hp-match"))
+        : null;
+      if (ask && input.value.trim() === "") problems.push({ field: field, message: ask });
+      else if (other && input.value !== other.value) {
+        problems.push({ field: field, message: "The passwords don’t match. Type the same password twice." });
+      }
+    });
+    if (!problems.length) return true;
+    clearErrors(form);
+    var focus = null;
+    problems.forEach(function (p) {
+      var control = markField(p.field, p.message);
+      focus = focus || control;
+    });
+    var live = one("[data-hp-live]", form);
+    if (live) live.textContent = problems.map(function (p) { return p.message; }).join(" ");
+    if (focus) focus.focus();
+    return false;
+  }
+
+  // "{email}" in a message, from the values sent.
+  function fill(message, values) {
+    return message.replace(/\{([A-Za-z]+)\}/g, function (whole, key) {
+      var v = values && values[key];
+      return typeof v === "string" && v ? v : whole === "{email}" ? "your address" : "";
+    });
+  }
+
+  // ---- steps: a page in several states (the form, then "check your email") ----
+
+  // Shows the [data-hp-step] called `name` in the [data-hp-steps] around `from`, hides the
+  // others, writes the values sent into its [data-hp-echo] places and the email into its
+  // buttons, and moves focus to its heading so screen readers read the new state.
+  function showStep(from, name, values) {
+    var group = from.closest("[data-hp-steps]");
+    if (!group) return false;
+    var shown = null;
+    all("[data-hp-step]", group).forEach(function (step) {
+      var on = step.getAttribute("data-hp-step") === name;
+      step.hidden = !on;
+      if (on) shown = step;
+    });
+    if (!shown) return false;
+    echo(shown, values);
+    var heading = one("h1, h2", shown);
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+    return true;
+  }
+
+  function echo(scope, values) {
+    values = values || {};
+    all("[data-hp-echo]", scope).forEach(function (el) {
+      var v = values[el.getAttribute("data-hp-echo")];
+      if (typeof v === "string" && v.trim()) el.textContent = v.trim();
+    });
+    if (typeof values.email === "string" && values.email.trim()) {
+      all("[data-email]", scope).forEach(function (el) {
+        el.setAttribute("data-email", values.email.trim());
+      });
+    }
+  }
+
+  // Sign-in refused for an address not yet verified: the panel that offers a new link.
+  function showUnverified(form, body) {
+    var panel = one("[data-hp-unverified]", form.closest(".card") || document);
+    if (!panel) return false;
+    clearErrors(panel);
+    echo(panel, body);
+    panel.hidden = false;
+    panel.focus();
+    return true;
+  }
+
   // ---- busy buttons ----
 
   function busy(button, on) {
@@ -230,31 +325,62 @@
     var kind = form.getAttribute("data-hp-form");
     var button = one("button[type=submit]", form);
     if (button && button.disabled) return;
+    if (!precheck(form)) return;
     var body = collect(form, kind !== "profile");
     clearErrors(form);
+    var unverified = one("[data-hp-unverified]", form.closest(".card") || document);
+    if (unverified) unverified.hidden = true;
     form.setAttribute("aria-busy", "true");
     busy(button, true);
     post(form.getAttribute("data-endpoint"), body).then(function (result) {
       form.removeAttribute("aria-busy");
-      if (result.ok && kind === "profile") {
-        busy(button, false);
-        var shown = one("[data-hp-display-name]");
-        if (shown && typeof body.name === "string") shown.textContent = body.name || shown.textContent;
-        say(form, "Your profile is saved.");
-        return;
-      }
-      if (result.ok) {
-        // Keep the button busy while the next page loads.
-        go(form.getAttribute("data-next"));
-        return;
-      }
-      busy(button, false);
-      if (result.status === 401 && kind === "profile") {
-        go("/sign-in?callbackURL=%2Fprofile");
-        return;
-      }
-      showErrors(form, result.error);
+      if (result.ok) succeeded(form, kind, body, result.data || {}, button);
+      else failed(form, kind, body, result, button);
     });
+  }
+
+  function succeeded(form, kind, body, data, button) {
+    if (kind === "profile") {
+      busy(button, false);
+      var shown = one("[data-hp-display-name]");
+      if (shown && typeof body.name === "string") shown.textContent = body.name || shown.textContent;
+      say(form, "Your profile is saved.");
+      return;
+    }
+    // Sign-up with verification required opens no session: the address must be confirmed first.
+    if (kind === "sign-up" && data.token === null && showStep(form, "verify", body)) {
+      busy(button, false);
+      return;
+    }
+    var step = form.getAttribute("data-hp-done-step");
+    if (step && showStep(form, step, body)) {
+      busy(button, false);
+      return;
+    }
+    var message = form.getAttribute("data-hp-done-say");
+    if (message) {
+      busy(button, false);
+      form.reset();
+      say(form, fill(message, body));
+      return;
+    }
+    // Keep the button busy while the next page loads.
+    go(form.getAttribute("data-next"));
+  }
+
+  function failed(form, kind, body, result, button) {
+    busy(button, false);
+    var code = result.error.code || "";
+    if (result.status === 401 && (kind === "profile" || form.hasAttribute("data-hp-session"))) {
+      go("/sign-in?callbackURL=%2Fprofile");
+      return;
+    }
+    var invalid = form.getAttribute("data-hp-invalid-step");
+    if (invalid && (code === "INVALID_TOKEN" || code === "TOKEN_EXPIRED") && showStep(form, invalid, body)) {
+      return;
+    }
+    if (code === "EMAIL_NOT_VERIFIED" && showUnverified(form, body)) return;
+    showErrors(form, result.error);
   }
 
   // ---- buttons: sign out, revoke ----
@@ -265,11 +391,22 @@
       return { path: "/revoke-session", body: { token: el.getAttribute("data-token") } };
     },
     "revoke-other-sessions": function () { return { path: "/revoke-other-sessions", body: {} }; },
+    // A link that verifies the address in data-email (the session's one when signed in).
+    "send-verification": function (el) {
+      var body = { email: el.getAttribute("data-email") || "" };
+      if (el.getAttribute("data-callback")) body.callbackURL = el.getAttribute("data-callback");
+      return { path: "/send-verification-email", body: body };
+    },
   };
 
   function afterAction(name, el, scope) {
     if (name === "sign-out") {
       go(el.getAttribute("data-next") || "/sign-in");
+      return;
+    }
+    if (name === "send-verification") {
+      var message = el.getAttribute("data-say") || "We sent a new link to {email}.";
+      say(scope, fill(message, { email: el.getAttribute("data-email") || "" }));
       return;
     }
     var removed = name === "revoke-session"
@@ -295,7 +432,7 @@
     if (!make) return;
     event.preventDefault();
     if (el.disabled) return;
-    var scope = el.closest("section, .card") || document;
+    var scope = el.closest("[data-hp-scope], section, .card") || document;
     var request = make(el);
     clearErrors(scope);
     busy(el, true);

@@ -1,6 +1,7 @@
 //! `/`, `/sign-in`, `/sign-up` and `/profile`.
 
-use super::views::{questions, FieldView, SessionView};
+use super::lifecycle::VERIFIED_PAGE;
+use super::views::{questions, FieldView, MethodView, SessionView};
 use super::{render, see_other, signed_in, vetted_callback, with_callback, Page};
 use crate::state::AppState;
 use askama::Template;
@@ -100,6 +101,8 @@ struct SignInPage {
     return_host: Option<String>,
     sign_up_href: String,
     greeting: Option<Greeting>,
+    /// Where the verification link asked for after `EMAIL_NOT_VERIFIED` leads.
+    verify_callback: &'static str,
 }
 
 /// `GET /sign-in[?callbackURL=…]`.
@@ -118,6 +121,7 @@ pub async fn sign_in(
         next: j.next,
         return_host: j.return_host,
         greeting: j.greeting,
+        verify_callback: VERIFIED_PAGE,
     })
 }
 
@@ -132,6 +136,8 @@ struct SignUpPage {
     questions: Vec<FieldView>,
     password_min: usize,
     password_max: usize,
+    /// Where the verification link mailed at sign-up leads.
+    verify_callback: &'static str,
 }
 
 /// `GET /sign-up[?callbackURL=…]`: name, email, password and the profile questions.
@@ -153,6 +159,7 @@ pub async fn sign_up(
         questions: questions(state.auth.schema().fields(), None, false),
         password_min: state.config.password_lengths.min,
         password_max: state.config.password_lengths.max,
+        verify_callback: VERIFIED_PAGE,
     })
 }
 
@@ -164,15 +171,29 @@ struct ProfilePage {
     display_name: String,
     initials: String,
     email: String,
+    email_verified: bool,
     member_since: String,
     questions: Vec<FieldView>,
     /// `None` when the session is too old to list the others (Better Auth's freshness rule).
     sessions: Option<Vec<SessionView>>,
     others: usize,
+    /// The ways this person signs in (`/list-accounts`).
+    methods: Vec<MethodView>,
+    /// Whether the account has a password (deletion asks for it).
+    has_password: bool,
+    /// Whether the address may be changed (`[email] allow_change`).
+    allow_change: bool,
+    /// Whether the account may be deleted (`[email] allow_delete`).
+    allow_delete: bool,
+    /// Where verification and change-of-address links lead.
+    verify_callback: &'static str,
+    /// How long a mailed link works.
+    link_minutes: i64,
 }
 
-/// `GET /profile`: edit the name and answers, see and end sessions, sign out. Without a session,
-/// a redirect to the sign-in page that comes back here.
+/// `GET /profile`: edit the name and answers, see whether the address is verified and ask for a
+/// link, change the address, see the sign-in methods, see and end sessions, sign out, delete the
+/// account. Without a session, a redirect to the sign-in page that comes back here.
 pub async fn profile(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let current = match signed_in(&state, &headers).await {
         Ok(Some(current)) => current,
@@ -196,16 +217,28 @@ pub async fn profile(State(state): State<AppState>, headers: HeaderMap) -> Respo
         .as_ref()
         .map_or(0, |list| list.iter().filter(|s| !s.current).count());
     let user = &current.user;
+    let accounts = match state.auth.list_accounts(&user.id).await {
+        Ok(list) => list,
+        Err(e) => return super::error_page::for_api_error(&state, e.into()),
+    };
+    let has_password = accounts.iter().any(|a| a.provider_id == "credential");
     render(&ProfilePage {
         page: Page::new("Your profile"),
         name: user.name.clone(),
         display_name: display_name(user),
         initials: initials(&display_name(user)),
         email: user.email.clone(),
+        email_verified: user.email_verified,
         member_since: user.created_at.format("%B %Y").to_string(),
         questions: questions(state.auth.schema().fields(), Some(user), true),
         sessions,
         others,
+        methods: accounts.iter().map(MethodView::new).collect(),
+        has_password,
+        allow_change: state.config.email.allow_change,
+        allow_delete: state.config.email.allow_delete,
+        verify_callback: VERIFIED_PAGE,
+        link_minutes: super::lifecycle::minutes(state.auth.email_policy().verification_ttl),
     })
 }
 

@@ -28,7 +28,7 @@ struct ErrorPage {
 }
 
 /// Better Auth's rule: `^['A-Za-z0-9_-]+$`, else `UNKNOWN`.
-fn sanitize_code(raw: Option<&str>) -> String {
+pub(super) fn sanitize_code(raw: Option<&str>) -> String {
     match raw {
         Some(c)
             if !c.is_empty()

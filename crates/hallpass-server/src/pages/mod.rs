@@ -1,5 +1,6 @@
 //! The built-in pages: `/`, `/sign-in`, `/sign-up` and `/profile` for sites that bring no front end
-//! of their own, and Better Auth's `GET /api/auth/error` page.
+//! of their own, the account lifecycle's `/forgot-password`, `/reset-password`, `/verify-email`
+//! and `/email-verified`, and Better Auth's `GET /api/auth/error` page.
 //!
 //! Pages are rendered on the server from the templates under `templates/` (askama: compiled into
 //! the binary, HTML-escaped by default). No JavaScript framework: `/assets/hallpass.js` posts JSON
@@ -11,6 +12,7 @@ mod account;
 mod assets;
 mod error_page;
 mod headers;
+mod lifecycle;
 mod views;
 
 use crate::http::error::ApiError;
@@ -33,7 +35,11 @@ pub fn router(enabled: bool) -> Router<AppState> {
             .route("/", get(account::home))
             .route("/sign-in", get(account::sign_in))
             .route("/sign-up", get(account::sign_up))
-            .route("/profile", get(account::profile));
+            .route("/profile", get(account::profile))
+            .route("/forgot-password", get(lifecycle::forgot_password))
+            .route("/reset-password", get(lifecycle::reset_password))
+            .route("/verify-email", get(lifecycle::verify_email))
+            .route("/email-verified", get(lifecycle::email_verified));
     }
     router.layer(map_response(headers::protect))
 }

@@ -2,6 +2,7 @@
 //! as a person recognizes them ("Firefox on Linux"). Everything here is plain text; the templates
 //! escape it.
 
+use hallpass_core::model::AccountInfo;
 use hallpass_core::profile::{FieldDef, FieldType};
 use hallpass_core::{Session, User};
 use serde_json::Value;
@@ -161,6 +162,39 @@ impl SessionView {
     }
 }
 
+/// One way of signing in, as the profile lists it (`/list-accounts`).
+pub struct MethodView {
+    /// "Email and password", "GitHub".
+    pub label: String,
+    /// Whether it is the password (for the icon).
+    pub password: bool,
+    /// "added 29 Nov 2026".
+    pub detail: String,
+}
+
+impl MethodView {
+    /// An account as a list entry.
+    pub fn new(a: &AccountInfo) -> MethodView {
+        MethodView {
+            label: method_label(&a.provider_id),
+            password: a.provider_id == "credential",
+            detail: format!("added {}", a.created_at.format("%-d %b %Y")),
+        }
+    }
+}
+
+/// A provider id as a person knows it: `credential` is "Email and password".
+pub fn method_label(provider_id: &str) -> String {
+    match provider_id {
+        "credential" => "Email and password".to_owned(),
+        "github" => "GitHub".to_owned(),
+        "gitlab" => "GitLab".to_owned(),
+        "linkedin" => "LinkedIn".to_owned(),
+        "tiktok" => "TikTok".to_owned(),
+        other => humanize(other),
+    }
+}
+
 /// A user agent as "Browser on System", and whether it is a phone or tablet. Rough on purpose:
 /// it names what a person would recognize, and says "Unknown device" otherwise.
 pub fn describe_agent(ua: &str) -> (String, bool) {
@@ -258,6 +292,13 @@ mod tests {
         assert_eq!(v.choices[0].label, "Not set");
         assert!(v.choices[0].selected);
         assert_eq!(v.choices[1].label, "V1");
+    }
+
+    #[test]
+    fn sign_in_methods_are_named_as_people_know_them() {
+        assert_eq!(method_label("credential"), "Email and password");
+        assert_eq!(method_label("github"), "GitHub");
+        assert_eq!(method_label("google"), "Google");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The built-in pages (`/`, `/sign-in`, `/sign-up`, `/profile`, their assets) and Better Auth's
-//! `GET /api/auth/error` page: what they show, where they send people, and the headers that keep
-//! them from being framed, sniffed, cached or made to run injected markup.
+//! The built-in pages (`/`, `/sign-in`, `/sign-up`, `/profile`, the lifecycle's
+//! `/forgot-password`, `/reset-password`, `/verify-email` and `/email-verified`, their assets) and
+//! Better Auth's `GET /api/auth/error` page: what they show, where they send people, and the
+//! headers that keep them from being framed, sniffed, cached or made to run injected markup.
 
 use crate::helpers::{
     iso, spawn_app, spawn_app_with, unique_email, Browser, TestApp, TestResponse, EVIL, FRONTEND,
@@ -380,7 +381,17 @@ async fn pages_answer_404_when_disabled_but_the_error_page_and_its_styles_stay()
     ] {
         // Act
         let mut answers = Vec::new();
-        for path in ["/", "/sign-in", "/sign-up", "/profile"] {
+        for path in [
+            "/",
+            "/sign-in",
+            "/sign-up",
+            "/profile",
+            "/forgot-password",
+            "/reset-password?token=abc",
+            "/verify-email",
+            "/verify-email?token=abc",
+            "/email-verified",
+        ] {
             answers.push((path, visit(&app, path).await.status));
         }
         let error_page = app.get("/error?error=SOME_CODE").await;
@@ -409,7 +420,17 @@ async fn pages_carry_the_security_headers() {
     // Arrange
     let app = spawn_app().await;
 
-    for path in ["/sign-in", "/sign-up", "/api/auth/error?error=X"] {
+    for path in [
+        "/sign-in",
+        "/sign-up",
+        "/api/auth/error?error=X",
+        "/forgot-password",
+        "/reset-password?token=unknown",
+        "/reset-password?error=INVALID_TOKEN",
+        "/verify-email",
+        "/email-verified",
+        "/email-verified?error=TOKEN_EXPIRED",
+    ] {
         // Act
         let response = visit(&app, path).await;
 
@@ -453,7 +474,18 @@ async fn pages_have_no_inline_scripts_or_styles() {
     )
     .await;
 
-    for (path, signed_in) in [("/sign-in", false), ("/sign-up", false), ("/profile", true)] {
+    for (path, signed_in) in [
+        ("/sign-in", false),
+        ("/sign-up", false),
+        ("/profile", true),
+        ("/forgot-password", false),
+        ("/reset-password?token=unknown", false),
+        ("/verify-email", false),
+        ("/verify-email", true),
+        ("/email-verified", true),
+        ("/email-verified?error=INVALID_TOKEN", true),
+        ("/email-verified?error=INVALID_TOKEN", false),
+    ] {
         // Act
         let response = if signed_in {
             open(&app, &app.browser, path).await
@@ -513,4 +545,461 @@ async fn versioned_assets_are_cached_for_a_year_and_others_briefly() {
         unversioned.header("cache-control").as_deref(),
         Some("public, max-age=300")
     );
+}
+
+// ---- the account lifecycle's pages ----------------------------------------------------------
+
+/// Every text, email and password input has a `<label for>` naming it (radios and checkboxes are
+/// wrapped in theirs), and every `id` is used once.
+#[track_caller]
+fn assert_inputs_labelled(html: &str) {
+    let mut ids = Vec::new();
+    for (i, _) in html.match_indices("<input ") {
+        let tag: String = html[i..].chars().take_while(|c| *c != '>').collect();
+        let attr = |name: &str| {
+            let key = format!(" {name}=\"");
+            tag.find(&key).map(|start| {
+                tag[start + key.len()..]
+                    .chars()
+                    .take_while(|c| *c != '"')
+                    .collect::<String>()
+            })
+        };
+        let kind = attr("type").unwrap_or_else(|| "text".to_owned());
+        if matches!(kind.as_str(), "hidden" | "radio" | "checkbox") {
+            continue;
+        }
+        let id = attr("id").unwrap_or_else(|| panic!("an input without an id: {tag}"));
+        assert!(
+            html.contains(&format!(r#"<label class="label" for="{id}">"#)),
+            "no label for {id}: {tag}"
+        );
+        ids.push(id);
+    }
+    for id in &ids {
+        assert_eq!(
+            html.matches(&format!(r#" id="{id}""#)).count(),
+            1,
+            "id {id} is used more than once"
+        );
+    }
+}
+
+#[track_caller]
+fn assert_contains_all(html: &str, expected: &[&str]) {
+    for e in expected {
+        assert!(html.contains(e), "missing {e:?} in {html}");
+    }
+}
+
+/// Signs up in `app.browser` and asks for a reset link; returns the mailed link.
+async fn reset_link(app: &TestApp, email: &str) -> String {
+    app.signed_up(email).await;
+    let asked = app
+        .post_json(
+            "/request-password-reset",
+            &json!({"email": email, "redirectTo": "/reset-password"}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.text());
+    app.mail_to(email, "Reset your").await.1
+}
+
+/// The mailed link of an API, followed once without redirects: its `Location`.
+async fn follow(app: &TestApp, link: &str) -> String {
+    let path = link
+        .strip_prefix(&app.base_url)
+        .unwrap_or_else(|| panic!("{link} is not on {}", app.base_url));
+    let response = open(app, &app.browser, path).await;
+    assert_eq!(response.status, StatusCode::FOUND, "{}", response.text());
+    response.header("location").expect("a Location")
+}
+
+#[tokio::test]
+async fn forgot_password_asks_for_an_address_and_sends_links_to_the_reset_page() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let html = assert_html(&visit(&app, "/forgot-password").await);
+
+    // Assert
+    assert_contains_all(
+        &html,
+        &[
+            "<title>Reset your password · hallpass</title>",
+            r#"data-endpoint="/request-password-reset""#,
+            r#"<input type="hidden" name="redirectTo" value="/reset-password">"#,
+            r#"name="email" type="email" autocomplete="email""#,
+            r#"data-hp-done-step="sent""#,
+            r#"<div data-hp-step="sent" hidden>"#,
+            "Check your email",
+            // The same words whatever the address.
+            "If an account uses",
+            "for 60 minutes",
+            r#"href="/sign-in""#,
+            "Asking for a reset link needs JavaScript",
+        ],
+    );
+    assert_inputs_labelled(&html);
+}
+
+#[tokio::test]
+async fn sign_in_offers_to_reset_a_forgotten_password() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let html = assert_html(&visit(&app, "/sign-in").await);
+
+    // Assert
+    assert!(
+        html.contains(r#"<a class="small-link" href="/forgot-password">Forgot your password?</a>"#),
+        "{html}"
+    );
+    assert_inputs_labelled(&html);
+}
+
+#[tokio::test]
+async fn the_mailed_reset_link_lands_on_the_form_with_its_token() {
+    // Arrange
+    let app = spawn_app().await;
+    let email = unique_email("reset-page");
+    let link = reset_link(&app, &email).await;
+
+    // Act
+    let location = follow(&app, &link).await;
+    let prefix = format!("{}/reset-password?token=", app.base_url);
+    let token = location
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("the link leads to {location}"))
+        .to_owned();
+    let html = assert_html(&visit(&app, &format!("/reset-password?token={token}")).await);
+
+    // Assert
+    assert_contains_all(
+        &html,
+        &[
+            "<title>Choose a new password · hallpass</title>",
+            r#"data-endpoint="/reset-password""#,
+            &format!(r#"<input type="hidden" name="token" value="{token}">"#),
+            r#"<label class="label" for="hp-new-password">New password</label>"#,
+            r#"<label class="label" for="hp-confirm-password">Confirm new password</label>"#,
+            r#"minlength="8" maxlength="128""#,
+            "At least 8 characters.",
+            r#"data-hp-match="hp-new-password""#,
+            r#"data-hp-invalid-step="invalid""#,
+            r#"<div data-hp-step="done" hidden>"#,
+            r#"<div data-hp-step="invalid" hidden>"#,
+            r#"href="/sign-in">Sign in</a>"#,
+        ],
+    );
+    assert!(
+        !html.contains(r#"name="confirmPassword""#),
+        "the repeated password would be sent: {html}"
+    );
+    assert_inputs_labelled(&html);
+}
+
+#[tokio::test]
+async fn dead_reset_links_explain_themselves_and_offer_a_new_one() {
+    // Arrange
+    let app = spawn_app().await;
+    let email = unique_email("reset-dead");
+    let link = reset_link(&app, &email).await;
+    let token = link
+        .split("/reset-password/")
+        .nth(1)
+        .and_then(|rest| rest.split('?').next())
+        .expect("a token in the link")
+        .to_owned();
+    let reset = app
+        .post_json(
+            "/reset-password",
+            &json!({"newPassword": "another-long-password", "token": token}),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text());
+    let used = format!("/reset-password?token={token}");
+
+    for path in [
+        "/reset-password?token=no-such-token",
+        "/reset-password?error=INVALID_TOKEN",
+        "/reset-password",
+        "/reset-password?token=%22%3E%3Cscript%3Ealert(1)%3C/script%3E",
+        used.as_str(),
+    ] {
+        // Act
+        let html = assert_html(&visit(&app, path).await);
+
+        // Assert
+        assert_contains_all(
+            &html,
+            &[
+                "This link doesn’t work any more",
+                r#"<div data-hp-step="invalid">"#,
+                r#"href="/forgot-password">Send me a new link</a>"#,
+            ],
+        );
+        assert!(
+            !html.contains(r#"data-hp-form="reset-password""#),
+            "{path}: {html}"
+        );
+        assert!(!html.contains("<script>alert"), "{path}: {html}");
+    }
+}
+
+#[tokio::test]
+async fn verify_email_forwards_tokens_to_the_api_and_offers_a_new_link_otherwise() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let forwarded = visit(&app, "/verify-email?token=a.b+c").await;
+    let landing = assert_html(&visit(&app, "/verify-email").await);
+    let failed = assert_html(&visit(&app, "/verify-email?error=TOKEN_EXPIRED").await);
+
+    // Assert
+    assert_eq!(forwarded.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        forwarded.header("location").as_deref(),
+        Some("/api/auth/verify-email?token=a.b+c&callbackURL=%2Femail-verified")
+    );
+    assert_contains_all(
+        &landing,
+        &[
+            "Confirm your email address",
+            r#"data-endpoint="/send-verification-email""#,
+            r#"<input type="hidden" name="callbackURL" value="/email-verified">"#,
+            r#"<div data-hp-step="sent" hidden>"#,
+        ],
+    );
+    assert_inputs_labelled(&landing);
+    assert_contains_all(&failed, &["This link has expired.", "TOKEN_EXPIRED"]);
+}
+
+#[tokio::test]
+async fn verify_email_for_a_verified_reader_says_there_is_nothing_to_do() {
+    // Arrange
+    let app = spawn_app().await;
+    let email = unique_email("verified-already");
+    app.signed_up(&email).await;
+    app.state.auth.mark_verified(&email).await.unwrap();
+
+    // Act
+    let html = assert_html(&open(&app, &app.browser, "/verify-email").await);
+
+    // Assert
+    assert_contains_all(&html, &["Your email is already verified", &email]);
+    assert!(!html.contains("data-hp-form"), "{html}");
+}
+
+#[tokio::test]
+async fn the_verification_link_asked_for_by_the_pages_ends_on_email_verified() {
+    // Arrange
+    let app = spawn_app().await;
+    let email = unique_email("verify-link");
+    app.signed_up(&email).await;
+    // What the profile's "Verify my email" button sends.
+    let asked = app
+        .post_json(
+            "/send-verification-email",
+            &json!({"email": email, "callbackURL": "/email-verified"}),
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.text());
+    let link = app.mail_to(&email, "Confirm your email").await.1;
+
+    // Act
+    let location = follow(&app, &link).await;
+    let html = assert_html(&open(&app, &app.browser, &location).await);
+    let again = follow(&app, &link.replace("token=", "token=x")).await;
+    let error_html = assert_html(&open(&app, &app.browser, &again).await);
+
+    // Assert
+    assert_eq!(location, "/email-verified");
+    assert_contains_all(
+        &html,
+        &[
+            "<title>Email verified · hallpass</title>",
+            "Your email is verified",
+            &email,
+            r#"href="/profile">Continue to your profile</a>"#,
+        ],
+    );
+    assert_eq!(again, "/email-verified?error=INVALID_TOKEN");
+    assert_contains_all(
+        &error_html,
+        &[
+            "We couldn’t verify your email",
+            "This link is invalid or has already been used.",
+            "INVALID_TOKEN",
+            r#"href="/profile">Go to your profile</a>"#,
+        ],
+    );
+}
+
+#[tokio::test]
+async fn email_verified_errors_say_what_happened_and_how_to_get_a_new_link() {
+    // Arrange
+    let app = spawn_app().await;
+    let email = unique_email("unverified");
+    app.signed_up(&email).await;
+
+    // Act
+    let signed_in =
+        assert_html(&open(&app, &app.browser, "/email-verified?error=TOKEN_EXPIRED").await);
+    let signed_out = assert_html(&visit(&app, "/email-verified?error=INVALID_TOKEN").await);
+    let other_user =
+        assert_html(&open(&app, &app.browser, "/email-verified?error=INVALID_USER").await);
+    let script = assert_html(&visit(&app, "/email-verified?error=%3Cscript%3E").await);
+    let success = assert_html(&visit(&app, "/email-verified").await);
+
+    // Assert
+    assert_contains_all(
+        &signed_in,
+        &[
+            "<title>Link not valid · hallpass</title>",
+            "This link has expired.",
+            r#"data-hp-action="send-verification""#,
+            &format!(r#"data-email="{email}""#),
+            r#"data-callback="/email-verified""#,
+            "Send me a new link",
+        ],
+    );
+    assert_contains_all(
+        &signed_out,
+        &[
+            "This link is invalid or has already been used.",
+            r#"href="/sign-in?callbackURL=%2Fprofile""#,
+            r#"href="/verify-email""#,
+        ],
+    );
+    assert!(!signed_out.contains("data-hp-action"), "{signed_out}");
+    assert_contains_all(
+        &other_user,
+        &["another account", r#"data-hp-action="sign-out""#],
+    );
+    assert!(script.contains("UNKNOWN"), "{script}");
+    assert!(!script.contains("<script>"), "{script}");
+    assert_contains_all(
+        &success,
+        &["Your email is verified", r#"href="/sign-in">Sign in</a>"#],
+    );
+}
+
+#[tokio::test]
+async fn profile_shows_the_address_status_the_sign_in_methods_and_the_lifecycle_forms() {
+    // Arrange
+    let app = spawn_app().await;
+    let email = unique_email("lifecycle-profile");
+    app.signed_up(&email).await;
+
+    // Act
+    let unverified = assert_html(&open(&app, &app.browser, "/profile").await);
+    app.state.auth.mark_verified(&email).await.unwrap();
+    let verified = assert_html(&open(&app, &app.browser, "/profile").await);
+
+    // Assert
+    assert_contains_all(
+        &unverified,
+        &[
+            r#"<span class="badge badge-warn">Not verified</span>"#,
+            "Verify my email",
+            r#"data-hp-action="send-verification""#,
+            &format!(r#"data-email="{email}""#),
+            r#"data-callback="/email-verified""#,
+            // list-accounts, as a person reads it
+            "Sign-in methods",
+            r#"<p class="session-device">Email and password</p>"#,
+            // change of address
+            r#"data-endpoint="/change-email""#,
+            r#"<input type="hidden" name="callbackURL" value="/email-verified">"#,
+            r#"<label class="label" for="hp-new-email">New email address</label>"#,
+            "Check your new inbox",
+            // deletion
+            r#"data-endpoint="/delete-user""#,
+            r#"data-next="/""#,
+            r#"<label class="label" for="hp-delete-password">Your password</label>"#,
+            "Delete my account",
+        ],
+    );
+    assert_inputs_labelled(&unverified);
+    assert!(
+        verified.contains(r#"<span class="badge badge-success">Verified</span>"#),
+        "{verified}"
+    );
+    assert!(!verified.contains("Verify my email"), "{verified}");
+}
+
+#[tokio::test]
+async fn profile_leaves_out_changes_the_configuration_turns_off() {
+    // Arrange
+    let app = spawn_app_with(|toml, _| {
+        toml.push_str("[email]\nallow_change = false\nallow_delete = false\n");
+    })
+    .await;
+    app.signed_up(&unique_email("locked")).await;
+
+    // Act
+    let html = assert_html(&open(&app, &app.browser, "/profile").await);
+
+    // Assert
+    assert!(!html.contains("/change-email"), "{html}");
+    assert!(!html.contains("/delete-user"), "{html}");
+    assert!(html.contains("can’t be changed here"), "{html}");
+}
+
+#[tokio::test]
+async fn sign_up_and_sign_in_are_ready_for_addresses_that_need_verifying() {
+    // Arrange
+    let app = spawn_app().await;
+
+    // Act
+    let sign_up = assert_html(&visit(&app, "/sign-up").await);
+    let sign_in = assert_html(&visit(&app, "/sign-in").await);
+
+    // Assert
+    assert_contains_all(
+        &sign_up,
+        &[
+            r#"<input type="hidden" name="callbackURL" value="/email-verified">"#,
+            r#"<div data-hp-step="verify" hidden>"#,
+            "open the link we sent to",
+            "Resend the link",
+        ],
+    );
+    assert_contains_all(
+        &sign_in,
+        &[
+            "data-hp-unverified",
+            "Please confirm your email address first.",
+            r#"data-hp-action="send-verification""#,
+            "Resend the link",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn the_sign_up_page_callback_is_where_the_sign_up_mail_leads() {
+    // Arrange: verification required, so sign-up mails a link and opens no session.
+    let app = spawn_app_with(|_, env| {
+        env.insert("HALLPASS_REQUIRE_EMAIL_VERIFICATION".into(), "true".into());
+    })
+    .await;
+    let email = unique_email("needs-verifying");
+
+    // Act: what the sign-up page's form sends.
+    let up = app
+        .sign_up(&email, PASSWORD, json!({"callbackURL": "/email-verified"}))
+        .await;
+    let link = app.mail_to(&email, "Confirm your email").await.1;
+    let location = follow(&app, &link).await;
+
+    // Assert
+    assert_eq!(up.status, StatusCode::OK, "{}", up.text());
+    assert_eq!(up.json()["token"], serde_json::Value::Null);
+    assert_eq!(location, "/email-verified");
+    let html = assert_html(&visit(&app, &location).await);
+    assert!(html.contains("Your email is verified"), "{html}");
 }
