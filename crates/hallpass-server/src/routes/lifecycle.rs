@@ -246,6 +246,7 @@ pub struct TokenQuery {
     responses(
         (status = 200, description = "Password changed; no session is opened", body = StatusBody),
         (status = 400, description = "INVALID_TOKEN (unknown, used or expired), PASSWORD_TOO_SHORT, PASSWORD_TOO_LONG, USER_NOT_FOUND, VALIDATION_ERROR", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
         (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
         (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
         (status = 429, description = "Password hashing is saturated, or rate limited", body = ErrorBody),
@@ -292,6 +293,8 @@ pub struct SendVerificationBody {
         (status = 200, description = "Sent (or nothing to send)", body = StatusBody),
         (status = 400, description = "EMAIL_MISMATCH, EMAIL_ALREADY_VERIFIED (signed in), VALIDATION_ERROR", body = ErrorBody),
         (status = 403, description = "callbackURL not trusted: INVALID_CALLBACK_URL; origin refused", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
         (status = 429, description = "Rate limited (3 per 60 s per client when limits are on)", body = ErrorBody),
     ),
 )]
@@ -475,6 +478,8 @@ pub struct ChangeEmailBody {
         (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
         (status = 403, description = "Origin or callback refused", body = ErrorBody),
         (status = 429, description = "Rate limited (3 per 10 s per client when limits are on)", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
     ),
 )]
 async fn change_email(
@@ -544,6 +549,9 @@ pub struct DeleteUserResponse {
         (status = 400, description = "INVALID_PASSWORD, CREDENTIAL_ACCOUNT_NOT_FOUND, SESSION_EXPIRED (no password and an old session), VALIDATION_ERROR", body = ErrorBody),
         (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
         (status = 403, description = "Origin or callback refused", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
+        (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
         (status = 404, description = "A deletion token (never issued here): INVALID_TOKEN; with deletion turned off, an empty body", body = ErrorBody),
     ),
 )]
@@ -600,6 +608,8 @@ pub struct VerifyPasswordBody {
         (status = 400, description = "INVALID_PASSWORD, CREDENTIAL_ACCOUNT_NOT_FOUND, VALIDATION_ERROR", body = ErrorBody),
         (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
         (status = 403, description = "Origin refused", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
         (status = 429, description = "Password hashing is saturated: TOO_MANY_REQUESTS", body = ErrorBody),
     ),
 )]
@@ -676,8 +686,11 @@ async fn list_accounts(State(state): State<AppState>, headers: HeaderMap) -> Api
     request_body(content = Object, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
-        (status = 400, description = "No code for \"No fields to update\"; VALIDATION_ERROR for a body that is not an object", body = ErrorBody),
+        (status = 400, description = "No code for \"No fields to update\"; VALIDATION_ERROR for a body that is not an object, BAD_REQUEST (malformed JSON)", body = ErrorBody),
         (status = 401, description = "No valid session: UNAUTHORIZED", body = ErrorBody),
+        (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
+        (status = 413, description = "Body larger than 1 MiB: PAYLOAD_TOO_LARGE", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON: UNSUPPORTED_MEDIA_TYPE", body = ErrorBody),
     ),
 )]
 async fn update_session(
