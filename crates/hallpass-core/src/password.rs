@@ -152,6 +152,8 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// full, new work is refused at once ([`DomainError::Busy`]) instead of piling up.
 pub struct HashPool {
     queue: mpsc::SyncSender<Job>,
+    /// Jobs queued and not started yet (the `hallpass_hash_queue_depth` gauge).
+    waiting: Arc<std::sync::atomic::AtomicI64>,
     algorithm: Algorithm,
     decoys: Arc<[String; 2]>,
 }
@@ -178,6 +180,7 @@ impl HashPool {
         }
         Ok(HashPool {
             queue: tx,
+            waiting: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             algorithm,
             decoys: Arc::new([
                 decoy_hash(Algorithm::Scrypt),
@@ -190,11 +193,27 @@ impl HashPool {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, DomainError> {
+        use std::sync::atomic::Ordering::Relaxed;
         let (tx, rx) = oneshot::channel();
+        let queued = std::time::Instant::now();
+        let waiting = Arc::clone(&self.waiting);
         let job: Job = Box::new(move || {
-            let _ = tx.send(work());
+            let depth = waiting.fetch_sub(1, Relaxed) - 1;
+            metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
+            metrics::histogram!("hallpass_hash_wait_seconds")
+                .record(queued.elapsed().as_secs_f64());
+            let started = std::time::Instant::now();
+            let out = work();
+            metrics::histogram!("hallpass_hash_seconds").record(started.elapsed().as_secs_f64());
+            let _ = tx.send(out);
         });
-        self.queue.try_send(job).map_err(|_| DomainError::Busy)?;
+        let depth = self.waiting.fetch_add(1, Relaxed) + 1;
+        if self.queue.try_send(job).is_err() {
+            self.waiting.fetch_sub(1, Relaxed);
+            metrics::counter!("hallpass_hash_refused_total").increment(1);
+            return Err(DomainError::Busy);
+        }
+        metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
         rx.await.map_err(|_| DomainError::Busy)
     }
 

@@ -434,6 +434,12 @@ impl AuthService {
             self.cache.get(token)
         };
         let from_cache = cached.is_some();
+        let result = match (opts.from_store, from_cache) {
+            (true, _) => "bypass",
+            (false, true) => "hit",
+            (false, false) => "miss",
+        };
+        metrics::counter!("hallpass_session_cache_total", "result" => result).increment(1);
         // Taken before the read: if the session or its user is invalidated while the read is in
         // flight, what it read does not enter the cache.
         let ticket = self.cache.ticket();

@@ -183,6 +183,10 @@ pub trait Store: UserStore + SessionStore + KeyStore + CounterStore + Verificati
     async fn migration_plan(&self) -> StoreResult<Vec<String>>;
     /// Brings the schema up to date: creates what is missing, never drops or rewrites data.
     async fn migrate(&self) -> StoreResult<Vec<String>>;
+    /// Connections of the pool: (open, idle), for metrics. None when not known.
+    fn pool_stats(&self) -> Option<(u32, usize)> {
+        None
+    }
     /// Changes made by other processes sharing the database (PostgreSQL LISTEN/NOTIFY), so caches
     /// stay correct across processes. None for stores that only one server process uses.
     fn invalidations(&self) -> Option<tokio::sync::broadcast::Receiver<Invalidation>> {

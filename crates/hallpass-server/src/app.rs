@@ -123,7 +123,17 @@ async fn apply_invalidations(
     use tokio::sync::broadcast::error::RecvError;
     loop {
         match feed.recv().await {
-            Ok(what) => state.auth.apply_invalidation(&what),
+            Ok(what) => {
+                let kind = match &what {
+                    hallpass_core::cache::Invalidation::Session(_)
+                    | hallpass_core::cache::Invalidation::SessionDigest(_) => "session",
+                    hallpass_core::cache::Invalidation::User(_) => "user",
+                    hallpass_core::cache::Invalidation::All => "all",
+                };
+                metrics::counter!("hallpass_invalidations_received_total", "kind" => kind)
+                    .increment(1);
+                state.auth.apply_invalidation(&what);
+            }
             // Messages were lost: nothing cached can be trusted.
             Err(RecvError::Lagged(_)) => state
                 .auth
@@ -165,7 +175,9 @@ pub fn router(state: AppState) -> Router {
             state.config.pages_enabled,
         )));
     if state.config.internal_listen.is_none() {
-        public = public.nest("/internal", internal_routes());
+        public = public
+            .nest("/internal", internal_routes())
+            .merge(crate::metrics::router());
     }
     layered(public, state)
 }
@@ -173,7 +185,9 @@ pub fn router(state: AppState) -> Router {
 /// The internal listener's surface: `/internal/*` only, and its `GET /openapi.json`.
 pub fn internal_router(state: AppState) -> Router {
     layered(
-        OpenApiRouter::new().nest("/internal", internal_routes()),
+        OpenApiRouter::new()
+            .nest("/internal", internal_routes())
+            .merge(crate::metrics::router()),
         state,
     )
 }
@@ -197,7 +211,10 @@ fn wrap(
 }
 
 fn layered(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
+    crate::metrics::handle();
     openapi::serve(routes, &state)
+        // Every matched route is counted and timed by its template.
+        .route_layer(axum::middleware::from_fn(crate::metrics::track))
         // The root routes (health, the document) answer a wrong method as every other path does.
         .method_not_allowed_fallback(not_found)
         .fallback(not_found)

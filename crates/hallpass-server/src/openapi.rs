@@ -34,7 +34,7 @@ pub mod tag {
     pub const REST: &str = "REST";
     /// The service-to-service bridge under `/internal`.
     pub const INTERNAL: &str = "Internal";
-    /// Liveness and readiness.
+    /// Liveness, readiness and metrics.
     pub const HEALTH: &str = "Health";
     /// This document.
     pub const OPENAPI: &str = "OpenAPI";

@@ -217,6 +217,14 @@ macro_rules! bound {
 
 impl Pool {
     /// Runs a statement (already rendered); returns the rows it changed.
+    /// Open and idle connections.
+    pub fn stats(&self) -> (u32, usize) {
+        match self {
+            Pool::Sqlite(p) => (p.size(), p.num_idle()),
+            Pool::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
     pub async fn execute(&self, sql: &str, args: Vec<Arg>) -> StoreResult<u64> {
         match self {
             Pool::Sqlite(p) => bound!(sql, args, bind_sqlite)

@@ -706,6 +706,10 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    fn pool_stats(&self) -> Option<(u32, usize)> {
+        Some(self.pool.stats())
+    }
+
     async fn migration_plan(&self) -> StoreResult<Vec<String>> {
         let catalog = self.pool.catalog().await?;
         Ok(schema::plan(self.dialect, &self.schema, &catalog))

@@ -278,6 +278,9 @@ impl Store for SharedStore {
     fn invalidations(&self) -> Option<broadcast::Receiver<Invalidation>> {
         Some(self.feed.subscribe())
     }
+    fn pool_stats(&self) -> Option<(u32, usize)> {
+        self.inner.pool_stats()
+    }
 }
 
 #[cfg(test)]

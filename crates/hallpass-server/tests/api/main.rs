@@ -15,6 +15,7 @@ mod jwt;
 mod lifecycle;
 mod limits;
 mod malformed_input;
+mod metrics;
 mod openapi;
 mod origin_and_cors;
 mod pages;

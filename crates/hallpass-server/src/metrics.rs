@@ -1,0 +1,101 @@
+//! Prometheus metrics at `GET /metrics` (on the internal listener when there is one, else on the
+//! public one), through the `metrics` facade and its Prometheus exporter:
+//!
+//! - `hallpass_http_requests_total{route,method,status}` and
+//!   `hallpass_http_request_duration_seconds{route,method}` (histogram), by matched route;
+//! - `hallpass_hash_queue_depth`, `hallpass_hash_wait_seconds`, `hallpass_hash_seconds`,
+//!   `hallpass_hash_refused_total` (the password-hashing pool);
+//! - `hallpass_db_connections{state="busy|idle"}` (the pool, read at each scrape);
+//! - `hallpass_session_cache_total{result="hit|miss|bypass"}`;
+//! - `hallpass_invalidations_received_total{kind}` (changes announced by other processes).
+
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+use std::time::Instant;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Latency buckets in seconds: session checks live in the first ones, password hashing in the
+/// last ones.
+const BUCKETS: [f64; 14] = [
+    0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// The process's recorder, installed once (every application in the process shares it).
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let builder = || {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("seconds".into()), &BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new())
+        };
+        match builder().install_recorder() {
+            Ok(handle) => handle,
+            Err(e) => {
+                // Another recorder owns the process: serve an empty document rather than fail.
+                tracing::warn!(error = %e, "metrics recorder not installed");
+                builder().build_recorder().handle()
+            }
+        }
+    })
+}
+
+/// Counts and times each request to a matched route.
+pub async fn track(req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    metrics::histogram!(
+        "hallpass_http_request_duration_seconds",
+        "route" => route.clone(),
+        "method" => method.clone()
+    )
+    .record(started.elapsed().as_secs_f64());
+    metrics::counter!(
+        "hallpass_http_requests_total",
+        "route" => route,
+        "method" => method,
+        "status" => status
+    )
+    .increment(1);
+    res
+}
+
+/// `GET /metrics`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(scrape))
+}
+
+/// Prometheus metrics, in the text exposition format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = crate::openapi::tag::HEALTH,
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain; version=0.0.4")),
+)]
+async fn scrape(State(state): State<AppState>) -> Response {
+    if let Some((open, idle)) = state.auth.store().pool_stats() {
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(open);
+        metrics::gauge!("hallpass_db_connections", "state" => "idle").set(f64::from(idle));
+        metrics::gauge!("hallpass_db_connections", "state" => "busy").set(f64::from(open - idle));
+    }
+    let handle = handle();
+    handle.run_upkeep();
+    let mut res = handle.render().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}
