@@ -15,6 +15,8 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
@@ -46,29 +48,70 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+type Handles = (metrics::Counter, metrics::Histogram);
+type ByRoute = HashMap<Box<str>, HashMap<(&'static str, u16), Handles>>;
+
+thread_local! {
+    /// This thread's handles per route, method and status: after the first request of a kind on
+    /// a thread, a request is counted without a registry lookup, a lock or an allocation.
+    static HANDLES: RefCell<ByRoute> = RefCell::new(HashMap::new());
+}
+
+fn handles(route: &str, method: &'static str, status: u16) -> Handles {
+    HANDLES.with(|cell| {
+        let mut map = cell.borrow_mut();
+        if !map.contains_key(route) {
+            map.insert(route.into(), HashMap::new());
+        }
+        let by_kind = map.get_mut(route).map(|m| {
+            m.entry((method, status))
+                .or_insert_with(|| {
+                    let route = route.to_owned();
+                    (
+                        metrics::counter!(
+                            "hallpass_http_requests_total",
+                            "route" => route.clone(),
+                            "method" => method,
+                            "status" => status.to_string()
+                        ),
+                        metrics::histogram!(
+                            "hallpass_http_request_duration_seconds",
+                            "route" => route,
+                            "method" => method
+                        ),
+                    )
+                })
+                .clone()
+        });
+        by_kind.unwrap_or_else(|| (metrics::Counter::noop(), metrics::Histogram::noop()))
+    })
+}
+
 /// Counts and times each request to a matched route.
 pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let Some(route) = req.extensions().get::<MatchedPath>().cloned() else {
+        return next.run(req).await;
+    };
+    let method = method_label(req.method());
     let started = Instant::now();
     let res = next.run(req).await;
-    let status = res.status().as_u16().to_string();
-    metrics::histogram!(
-        "hallpass_http_request_duration_seconds",
-        "route" => route.clone(),
-        "method" => method.clone()
-    )
-    .record(started.elapsed().as_secs_f64());
-    metrics::counter!(
-        "hallpass_http_requests_total",
-        "route" => route,
-        "method" => method,
-        "status" => status
-    )
-    .increment(1);
+    let (requests, duration) = handles(route.as_str(), method, res.status().as_u16());
+    duration.record(started.elapsed().as_secs_f64());
+    requests.increment(1);
     res
 }
 
