@@ -379,11 +379,14 @@ def test_a_verified_token_is_remembered_until_it_expires(
     jwks_server: FakeServer, keys: list[SigningKey]
 ) -> None:
     verifier = Verifier(HallpassSettings(url=jwks_server.url, leeway=0))
-    token = keys[0].sign(claims_for(jwks_server.url, ttl=1))
+    # exp is whole seconds: with ttl 1 it could fall a few milliseconds after "now" and expire
+    # before the first check. Two seconds, then wait for exp itself.
+    claims = claims_for(jwks_server.url, ttl=2)
+    token = keys[0].sign(claims)
     first = verifier.verify(token)
     assert verifier.verify(token) is first  # not verified again
 
-    time.sleep(1.1)
+    time.sleep(max(0.0, claims["exp"] - time.time()) + 0.1)
 
     with pytest.raises(InvalidToken, match="expired"):
         verifier.verify(token)
