@@ -241,6 +241,79 @@ fn user_delete_removes_the_user() {
     assert!(!again.status.success());
 }
 
+#[test]
+fn user_verify_marks_the_address_verified() {
+    let cli = Cli::new();
+    cli.ok(&[
+        "user",
+        "create",
+        "--email",
+        "v@example.com",
+        "--password",
+        "a-long-password",
+    ]);
+    assert_eq!(users(&cli.ok(&["user", "list"]))[0]["emailVerified"], false);
+
+    let out = cli.ok(&["user", "verify", "V@example.com"]);
+
+    assert_eq!(users(&out)[0]["emailVerified"], true);
+    assert_eq!(users(&cli.ok(&["user", "list"]))[0]["emailVerified"], true);
+    assert!(!cli
+        .run(&["user", "verify", "nobody@example.com"])
+        .status
+        .success());
+}
+
+#[tokio::test]
+async fn user_reset_link_prints_a_one_time_link_that_resets_the_password() {
+    let cli = Cli::new();
+    cli.ok(&[
+        "user",
+        "create",
+        "--email",
+        "r@example.com",
+        "--password",
+        "a-long-password",
+    ]);
+
+    let link = cli.ok(&[
+        "user",
+        "reset-link",
+        "r@example.com",
+        "--redirect-to",
+        "/reset-password",
+    ]);
+
+    let link = link.trim();
+    assert!(
+        link.starts_with("http://localhost:4000/api/auth/reset-password/")
+            && link.ends_with("?callbackURL=%2Freset-password"),
+        "{link}"
+    );
+    let token = link
+        .split("/reset-password/")
+        .nth(1)
+        .and_then(|t| t.split('?').next())
+        .unwrap_or_default();
+    assert_eq!(token.len(), 24);
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", cli.db_path().display()))
+        .await
+        .unwrap();
+    let (value,): (String,) = sqlx::query_as("select value from verification where identifier = ?")
+        .bind(format!("reset-password:{token}"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        value,
+        users(&cli.ok(&["user", "list"]))[0]["id"].as_str().unwrap()
+    );
+    assert!(!cli
+        .run(&["user", "reset-link", "nobody@example.com"])
+        .status
+        .success());
+}
+
 #[tokio::test]
 async fn migrate_dry_run_prints_the_sql_and_changes_nothing() {
     // Arrange

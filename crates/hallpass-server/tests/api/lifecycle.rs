@@ -512,3 +512,39 @@ async fn with_verification_required_sign_up_opens_no_session_and_sign_in_waits_f
         .await;
     assert_eq!(later.status, StatusCode::OK);
 }
+
+/// Mail that cannot be delivered (no SMTP server listening) changes no answer: the request is
+/// answered at once and the same way, and the failure goes to the log.
+#[tokio::test]
+async fn an_unreachable_smtp_server_changes_no_answer() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(move |_, env| {
+        env.insert(
+            "HALLPASS_SMTP_URL".into(),
+            format!("smtp://127.0.0.1:{port}"),
+        );
+    })
+    .await;
+    app.signed_up("ada@example.com").await;
+    let started = std::time::Instant::now();
+    let res = app
+        .post_json(
+            "/request-password-reset",
+            &json!({"email": "ada@example.com"}),
+        )
+        .await;
+    assert_eq!(res.json()["status"], true);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // Nothing went to the outbox either: SMTP is configured.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.mail_count("ada@example.com"), 0);
+    // The server keeps answering.
+    assert_eq!(app.get("/ok").await.status, StatusCode::OK);
+}
