@@ -130,38 +130,38 @@ async fn sign_up(
             }
             Err(e) => return Err(e.into()),
         };
-        if state.config.email.send_on_sign_up {
-            let token = state.auth.email_token(&user, None)?;
-            crate::routes::lifecycle::send_verification(
-                &state,
-                &user,
-                &user.email,
-                crate::mail::Kind::VerifyEmail,
-                &token,
-                callback.as_deref(),
-            );
-        }
+        mail_verification_on_sign_up(&state, &user, callback.as_deref())?;
         return Ok(json_with(
             &json!({"token": null, "user": user.to_json()}),
             HeaderMap::new(),
         ));
     }
     let created = state.auth.sign_up(req, &client_info(&headers)).await?;
-    if state.config.email.send_on_sign_up {
-        let token = state.auth.email_token(&created.user, None)?;
-        crate::routes::lifecycle::send_verification(
-            &state,
-            &created.user,
-            &created.user.email,
-            crate::mail::Kind::VerifyEmail,
-            &token,
-            callback.as_deref(),
-        );
-    }
+    mail_verification_on_sign_up(&state, &created.user, callback.as_deref())?;
     let mut out = HeaderMap::new();
     state.set_session_cookie(&mut out, &created.session.token, remember);
     Ok(json_with(
         &json!({"token": created.session.token, "user": created.user.to_json()}),
         out,
     ))
+}
+
+/// Mails a verification link to a new user when `[email] send_on_sign_up` says so.
+fn mail_verification_on_sign_up(
+    state: &AppState,
+    user: &hallpass_core::User,
+    callback: Option<&str>,
+) -> ApiResult<()> {
+    if state.config.email.send_on_sign_up {
+        let token = state.auth.email_token(user, None)?;
+        crate::routes::lifecycle::send_verification(
+            state,
+            user,
+            &user.email,
+            crate::mail::Kind::VerifyEmail,
+            &token,
+            callback,
+        );
+    }
+    Ok(())
 }
