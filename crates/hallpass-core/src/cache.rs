@@ -16,14 +16,20 @@
 //! Tombstones are dropped oldest first once there are many or they are old; dropping one raises a
 //! floor below which every ticket is refused, so forgetting a tombstone can cost a cache fill but
 //! never lets a stale read in.
+//!
+//! Memory is bounded by bytes, not entries: each entry's size is estimated when it is put (its
+//! strings, profile values and map slots), and past the bound the oldest entries are dropped first.
+//! Tokens and ids are shared (`Arc<str>`) between the maps and the eviction order, not copied.
 
 use crate::model::{Session, SessionWithUser, User};
+use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
+use std::mem::size_of;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Entries kept before the cache is emptied and refilled (a simple, bounded-memory policy).
-const MAX_ENTRIES: usize = 100_000;
+/// Default bound on what the cache holds, in bytes (entries are estimated, see [`Inner::bytes`]).
+pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// How long a session id stays mapped to its token after the session was last read (JWT checks
 /// by `sid` skip a database read while it is).
 const ID_MAP_AGE: Duration = Duration::from_secs(600);
@@ -32,6 +38,9 @@ const MAX_TOMBSTONES: usize = 10_000;
 /// Age after which a tombstone is folded into the floor (a database read in flight longer than
 /// this loses its cache fill, nothing more).
 const TOMBSTONE_AGE: Duration = Duration::from_secs(30);
+/// What the allocator and the hash tables add to each heap block and each map entry, roughly.
+const ALLOC_OVERHEAD: usize = 16;
+const MAP_ENTRY_OVERHEAD: usize = 16;
 
 /// What was changed, by this process or (through the feed) by another.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,8 +58,12 @@ pub enum Invalidation {
 
 /// The SHA-256 of a session token, in hex: how sessions are named outside this process.
 pub fn token_digest(token: &str) -> String {
+    hex::encode(digest(token))
+}
+
+fn digest(token: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(token.as_bytes()))
+    Sha256::digest(token.as_bytes()).into()
 }
 
 /// Taken before a database read; the read's result may enter the cache only if nothing it covers
@@ -64,20 +77,51 @@ struct UserEntry {
     /// The generation when this user entry was made; a session entry counts only while it
     /// carries the same epoch, so dropping the user drops all their sessions in O(1).
     epoch: u64,
+    /// Position in [`Inner::order`].
+    seq: u64,
+    bytes: usize,
 }
 
 struct SessionEntry {
     session: Arc<Session>,
+    digest: [u8; 32],
     at: Instant,
     user_epoch: u64,
     /// The last JWT issued for this session, the user state it describes, and when.
-    jwt: Option<(String, Arc<User>, Instant)>,
+    jwt: Option<IssuedJwt>,
+    seq: u64,
+    bytes: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
-    Session,
-    User,
+struct IssuedJwt {
+    jwt: Box<str>,
+    /// The cached user entry's own value when it matched (shared, not copied).
+    user: Arc<User>,
+    at: Instant,
+}
+
+impl IssuedJwt {
+    fn bytes(&self) -> usize {
+        size_of::<IssuedJwt>() + string_bytes(&self.jwt)
+    }
+}
+
+struct IdEntry {
+    token: Arc<str>,
+    at: Instant,
+    seq: u64,
+}
+
+/// An entry of the eviction order: which map, which key.
+enum Slot {
+    Session(Arc<str>),
+    User(Arc<str>),
+    Id(Arc<str>),
+}
+
+enum TombKey {
+    Session([u8; 32]),
+    User(Box<str>),
 }
 
 #[derive(Default)]
@@ -86,51 +130,208 @@ struct Inner {
     generation: u64,
     /// Tickets at or below this are refused.
     floor: u64,
-    sessions: HashMap<String, SessionEntry>,
-    users: HashMap<String, UserEntry>,
+    sessions: HashMap<Arc<str>, SessionEntry>,
+    users: HashMap<Arc<str>, UserEntry>,
     /// Token digest to token, for invalidations that name a session by digest.
-    tokens_by_digest: HashMap<String, String>,
+    tokens_by_digest: HashMap<[u8; 32], Arc<str>>,
     /// Session id to token (and when it was last put), for JWTs (which name their session by
     /// id). A session's id and token never change, so an entry can be stale only in naming a
     /// session that is gone, which the token lookup then finds.
-    tokens_by_id: HashMap<String, (String, Instant)>,
+    tokens_by_id: HashMap<Arc<str>, IdEntry>,
+    /// Insertion order of every entry (oldest first), for eviction when over the byte bound. An
+    /// entry whose seq no longer matches the map's is stale and skipped.
+    order: VecDeque<(Slot, u64)>,
+    next_seq: u64,
+    /// Estimated bytes held by the entries (not counting `order` and the tombstones, which are
+    /// bounded separately).
+    bytes: usize,
     /// When expired entries were last swept out.
     swept: Option<Instant>,
-    /// Generation of the latest invalidation of each token or user id still remembered.
-    tombstones: HashMap<(Kind, String), u64>,
+    /// Generation of the latest invalidation of each token digest or user id still remembered.
+    session_tombstones: HashMap<[u8; 32], u64>,
+    user_tombstones: HashMap<Box<str>, u64>,
     /// The same tombstones in the order they were made, for pruning.
-    tombstone_order: VecDeque<(Instant, u64, Kind, String)>,
+    tombstone_order: VecDeque<(Instant, u64, TombKey)>,
+}
+
+fn string_bytes(s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        s.len() + ALLOC_OVERHEAD
+    }
+}
+
+fn value_bytes(v: &Value) -> usize {
+    size_of::<Value>()
+        + match v {
+            Value::String(s) => string_bytes(s),
+            Value::Array(a) => a.iter().map(value_bytes).sum::<usize>() + ALLOC_OVERHEAD,
+            Value::Object(m) => {
+                m.iter()
+                    .map(|(k, v)| string_bytes(k) + value_bytes(v) + MAP_ENTRY_OVERHEAD)
+                    .sum::<usize>()
+                    + ALLOC_OVERHEAD
+            }
+            _ => 0,
+        }
+}
+
+/// Estimated heap and inline size of a cached session with its map entries (by token, by digest).
+fn session_bytes(s: &Session) -> usize {
+    size_of::<Session>()
+        + ALLOC_OVERHEAD
+        + [&s.id, &s.token, &s.user_id, &s.ip_address, &s.user_agent]
+            .iter()
+            .map(|f| string_bytes(f))
+            .sum::<usize>()
+        + size_of::<(Arc<str>, SessionEntry)>()
+        + string_bytes(&s.token)
+        + size_of::<([u8; 32], Arc<str>)>()
+        + 2 * MAP_ENTRY_OVERHEAD
+}
+
+fn user_bytes(u: &User) -> usize {
+    size_of::<User>()
+        + ALLOC_OVERHEAD
+        + [&u.id, &u.name, &u.email]
+            .iter()
+            .map(|f| string_bytes(f))
+            .sum::<usize>()
+        + u.image.as_deref().map_or(0, string_bytes)
+        + u.profile
+            .iter()
+            .map(|(k, v)| string_bytes(k) + value_bytes(v) + MAP_ENTRY_OVERHEAD)
+            .sum::<usize>()
+        + size_of::<(Arc<str>, UserEntry)>()
+        + string_bytes(&u.id)
+        + MAP_ENTRY_OVERHEAD
+}
+
+fn id_bytes(id: &str) -> usize {
+    size_of::<(Arc<str>, IdEntry)>() + string_bytes(id) + MAP_ENTRY_OVERHEAD
 }
 
 impl Inner {
-    fn invalidated_after(&self, kind: Kind, key: &str, ticket: ReadTicket) -> bool {
+    /// Whether a read of this session (by token digest) and user, started at `ticket`, is stale.
+    fn invalidated_after(&self, session: &[u8; 32], user_id: &str, ticket: ReadTicket) -> bool {
+        let after = |g: Option<&u64>| g.is_some_and(|g| *g > ticket.0);
         ticket.0 < self.floor
-            || self
-                .tombstones
-                .get(&(kind, key.to_owned()))
-                .is_some_and(|g| *g > ticket.0)
+            || after(self.session_tombstones.get(session))
+            || after(self.user_tombstones.get(user_id))
     }
 
-    fn tombstone(&mut self, kind: Kind, key: &str) {
+    fn tombstone(&mut self, key: TombKey) {
         let now = Instant::now();
-        self.tombstones
-            .insert((kind, key.to_owned()), self.generation);
-        self.tombstone_order
-            .push_back((now, self.generation, kind, key.to_owned()));
-        while let Some((at, generation, _, _)) = self.tombstone_order.front() {
+        let generation = self.generation;
+        match &key {
+            TombKey::Session(d) => self.session_tombstones.insert(*d, generation),
+            TombKey::User(id) => self.user_tombstones.insert(id.clone(), generation),
+        };
+        self.tombstone_order.push_back((now, generation, key));
+        while let Some((at, _, _)) = self.tombstone_order.front() {
             if self.tombstone_order.len() <= MAX_TOMBSTONES && at.elapsed() < TOMBSTONE_AGE {
                 break;
             }
-            let generation = *generation;
-            if let Some((_, _, kind, key)) = self.tombstone_order.pop_front() {
-                // A newer tombstone for the same key stays.
-                let entry = (kind, key);
-                if self.tombstones.get(&entry) == Some(&generation) {
-                    self.tombstones.remove(&entry);
+            let Some((_, generation, key)) = self.tombstone_order.pop_front() else {
+                break;
+            };
+            // A newer tombstone for the same key stays.
+            match key {
+                TombKey::Session(d) => {
+                    if self.session_tombstones.get(&d) == Some(&generation) {
+                        self.session_tombstones.remove(&d);
+                    }
+                }
+                TombKey::User(id) => {
+                    if self.user_tombstones.get(&id) == Some(&generation) {
+                        self.user_tombstones.remove(&id);
+                    }
                 }
             }
             // Tickets taken before this generation can no longer be told apart: refuse them all.
             self.floor = self.floor.max(generation);
+        }
+    }
+
+    fn seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
+
+    fn remove_session(&mut self, token: &str) -> Option<SessionEntry> {
+        let entry = self.sessions.remove(token)?;
+        self.bytes -= entry.bytes;
+        self.tokens_by_digest.remove(&entry.digest);
+        Some(entry)
+    }
+
+    fn remove_user(&mut self, id: &str) {
+        if let Some(entry) = self.users.remove(id) {
+            self.bytes -= entry.bytes;
+        }
+    }
+
+    fn remove_id(&mut self, id: &str) {
+        if self.tokens_by_id.remove(id).is_some() {
+            self.bytes -= id_bytes(id);
+        }
+    }
+
+    fn clear_entries(&mut self) {
+        self.sessions.clear();
+        self.users.clear();
+        self.tokens_by_digest.clear();
+        self.tokens_by_id.clear();
+        self.order.clear();
+        self.bytes = 0;
+    }
+
+    /// Bytes held, the eviction order included.
+    fn held(&self) -> usize {
+        self.bytes + self.order.len() * size_of::<(Slot, u64)>()
+    }
+
+    /// Drops the oldest entries until what is held fits in `max`.
+    fn evict_to(&mut self, max: usize) {
+        // Stale order entries (re-put or removed since) would otherwise pile up while the cache
+        // is small: rebuild the order when most of it is stale.
+        let live = self.sessions.len() + self.users.len() + self.tokens_by_id.len();
+        if self.order.len() > 2 * live + 1024 {
+            let Inner {
+                order,
+                sessions,
+                users,
+                tokens_by_id,
+                ..
+            } = self;
+            order.retain(|(slot, seq)| match slot {
+                Slot::Session(k) => sessions.get(k).is_some_and(|e| e.seq == *seq),
+                Slot::User(k) => users.get(k).is_some_and(|e| e.seq == *seq),
+                Slot::Id(k) => tokens_by_id.get(k).is_some_and(|e| e.seq == *seq),
+            });
+        }
+        while self.held() > max {
+            let Some((slot, seq)) = self.order.pop_front() else {
+                break;
+            };
+            match slot {
+                Slot::Session(k) => {
+                    if self.sessions.get(&k).is_some_and(|e| e.seq == seq) {
+                        self.remove_session(&k);
+                    }
+                }
+                Slot::User(k) => {
+                    if self.users.get(&k).is_some_and(|e| e.seq == seq) {
+                        self.remove_user(&k);
+                    }
+                }
+                Slot::Id(k) => {
+                    if self.tokens_by_id.get(&k).is_some_and(|e| e.seq == seq) {
+                        self.remove_id(&k);
+                    }
+                }
+            }
         }
     }
 }
@@ -138,14 +339,23 @@ impl Inner {
 /// The cache.
 pub struct SessionCache {
     ttl: Duration,
+    max_bytes: usize,
     inner: Mutex<Inner>,
 }
 
 impl SessionCache {
-    /// A cache whose entries live at most `ttl`; a zero ttl disables it.
+    /// A cache whose entries live at most `ttl` and that holds about [`DEFAULT_MAX_BYTES`] at
+    /// most; a zero ttl disables it.
     pub fn new(ttl: Duration) -> SessionCache {
+        SessionCache::bounded(ttl, DEFAULT_MAX_BYTES)
+    }
+
+    /// A cache whose entries live at most `ttl` and that holds about `max_bytes` at most (oldest
+    /// entries are dropped first); a zero ttl or bound disables it.
+    pub fn bounded(ttl: Duration, max_bytes: usize) -> SessionCache {
         SessionCache {
-            ttl,
+            ttl: if max_bytes == 0 { Duration::ZERO } else { ttl },
+            max_bytes,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -160,6 +370,11 @@ impl SessionCache {
         at.elapsed() < self.ttl
     }
 
+    /// Estimated bytes held now (entries and their eviction order).
+    pub fn bytes(&self) -> usize {
+        self.lock().held()
+    }
+
     /// The cached session and user for a token, if both are fresh.
     pub fn get(&self, token: &str) -> Option<SessionWithUser> {
         if self.ttl.is_zero() {
@@ -171,7 +386,7 @@ impl SessionCache {
             if !self.fresh(s.at) {
                 return None;
             }
-            let u = inner.users.get(&s.session.user_id)?;
+            let u = inner.users.get(s.session.user_id.as_str())?;
             if !self.fresh(u.at) || u.epoch != s.user_epoch {
                 return None;
             }
@@ -186,7 +401,10 @@ impl SessionCache {
 
     /// The token of the session with this id, if this process has seen it.
     pub fn token_for_session_id(&self, id: &str) -> Option<String> {
-        self.lock().tokens_by_id.get(id).map(|(t, _)| t.clone())
+        self.lock()
+            .tokens_by_id
+            .get(id)
+            .map(|e| String::from(&*e.token))
     }
 
     /// Drops what can no longer be answered from memory (entries older than the ttl), at most once
@@ -203,12 +421,31 @@ impl SessionCache {
             users,
             tokens_by_digest,
             tokens_by_id,
+            bytes,
             ..
         } = inner;
-        sessions.retain(|_, e| now.duration_since(e.at) < ttl);
-        users.retain(|_, e| now.duration_since(e.at) < ttl);
-        tokens_by_digest.retain(|_, token| sessions.contains_key(token));
-        tokens_by_id.retain(|_, (_, at)| now.duration_since(*at) < ID_MAP_AGE);
+        sessions.retain(|_, e| {
+            let keep = now.duration_since(e.at) < ttl;
+            if !keep {
+                *bytes -= e.bytes;
+                tokens_by_digest.remove(&e.digest);
+            }
+            keep
+        });
+        users.retain(|_, e| {
+            let keep = now.duration_since(e.at) < ttl;
+            if !keep {
+                *bytes -= e.bytes;
+            }
+            keep
+        });
+        tokens_by_id.retain(|id, e| {
+            let keep = now.duration_since(e.at) < ID_MAP_AGE;
+            if !keep {
+                *bytes -= id_bytes(id);
+            }
+            keep
+        });
     }
 
     /// A ticket for a database read that is about to start.
@@ -222,69 +459,115 @@ impl SessionCache {
         if self.ttl.is_zero() {
             return false;
         }
+        let s_bytes = session_bytes(&found.session);
+        let u_bytes = user_bytes(&found.user);
+        if s_bytes + u_bytes > self.max_bytes {
+            return false;
+        }
         let session = Arc::new(found.session.clone());
         let user = Arc::new(found.user.clone());
+        let token: Arc<str> = Arc::from(session.token.as_str());
+        let user_id: Arc<str> = Arc::from(user.id.as_str());
+        let session_id: Arc<str> = Arc::from(session.id.as_str());
+        let token_digest = digest(&token);
         let now = Instant::now();
         let mut inner = self.lock();
         self.sweep(&mut inner, now);
-        let digest = token_digest(&session.token);
-        if inner.invalidated_after(Kind::Session, &digest, ticket)
-            || inner.invalidated_after(Kind::User, &user.id, ticket)
-        {
+        if inner.invalidated_after(&token_digest, &user_id, ticket) {
             return false;
-        }
-        if inner.sessions.len() >= MAX_ENTRIES || inner.tokens_by_id.len() >= MAX_ENTRIES {
-            inner.sessions.clear();
-            inner.tokens_by_id.clear();
-            inner.tokens_by_digest.clear();
-        }
-        inner.tokens_by_digest.insert(digest, session.token.clone());
-        inner
-            .tokens_by_id
-            .insert(session.id.clone(), (session.token.clone(), now));
-        if inner.users.len() >= MAX_ENTRIES {
-            inner.users.clear();
         }
         let generation = inner.generation;
         // The user's other cached sessions stay valid.
-        let epoch = inner.users.get(&user.id).map_or(generation, |e| e.epoch);
-        let jwt = inner
-            .sessions
-            .get(&session.token)
-            .and_then(|e| e.jwt.clone());
+        let epoch = inner.users.get(&*user_id).map_or(generation, |e| e.epoch);
+        // A JWT issued for this session stays with it (it names the user state it describes).
+        let jwt = inner.remove_session(&token).and_then(|e| e.jwt);
+        let s_bytes = s_bytes + jwt.as_ref().map_or(0, IssuedJwt::bytes);
+        let seq = inner.seq();
         inner.sessions.insert(
-            session.token.clone(),
+            Arc::clone(&token),
             SessionEntry {
                 session,
+                digest: token_digest,
                 at: now,
                 user_epoch: epoch,
                 jwt,
+                seq,
+                bytes: s_bytes,
             },
         );
+        inner
+            .tokens_by_digest
+            .insert(token_digest, Arc::clone(&token));
+        inner.bytes += s_bytes;
+        inner
+            .order
+            .push_back((Slot::Session(Arc::clone(&token)), seq));
+
+        inner.remove_user(&user_id);
+        let seq = inner.seq();
         inner.users.insert(
-            user.id.clone(),
+            Arc::clone(&user_id),
             UserEntry {
                 user,
                 at: now,
                 epoch,
+                seq,
+                bytes: u_bytes,
             },
         );
+        inner.bytes += u_bytes;
+        inner.order.push_back((Slot::User(user_id), seq));
+
+        inner.remove_id(&session_id);
+        let seq = inner.seq();
+        inner.bytes += id_bytes(&session_id);
+        inner.tokens_by_id.insert(
+            Arc::clone(&session_id),
+            IdEntry {
+                token,
+                at: now,
+                seq,
+            },
+        );
+        inner.order.push_back((Slot::Id(session_id), seq));
+
+        inner.evict_to(self.max_bytes);
         true
     }
 
     /// A JWT issued for this session and this exact user state within `reuse`, if any.
     pub fn jwt(&self, token: &str, user: &User, reuse: Duration) -> Option<String> {
         let inner = self.lock();
-        let (jwt, made_for, at) = inner.sessions.get(token)?.jwt.as_ref()?;
-        (**made_for == *user && at.elapsed() < reuse).then(|| jwt.clone())
+        let issued = inner.sessions.get(token)?.jwt.as_ref()?;
+        (*issued.user == *user && issued.at.elapsed() < reuse).then(|| String::from(&*issued.jwt))
     }
 
-    /// Remembers the JWT issued for a cached session and user state.
+    /// Remembers the JWT issued for a cached session and user state (only while that state is
+    /// the cached one, whose value it then shares).
     pub fn put_jwt(&self, token: &str, user: &User, jwt: &str) {
         let mut inner = self.lock();
-        if let Some(entry) = inner.sessions.get_mut(token) {
-            entry.jwt = Some((jwt.to_owned(), Arc::new(user.clone()), Instant::now()));
-        }
+        let Some(cached_user) = inner
+            .users
+            .get(user.id.as_str())
+            .filter(|e| *e.user == *user)
+            .map(|e| Arc::clone(&e.user))
+        else {
+            return;
+        };
+        let Some(entry) = inner.sessions.get_mut(token) else {
+            return;
+        };
+        let removed = entry.jwt.as_ref().map_or(0, IssuedJwt::bytes);
+        let issued = IssuedJwt {
+            jwt: jwt.into(),
+            user: cached_user,
+            at: Instant::now(),
+        };
+        let added = issued.bytes();
+        entry.jwt = Some(issued);
+        entry.bytes = entry.bytes + added - removed;
+        inner.bytes = inner.bytes + added - removed;
+        inner.evict_to(self.max_bytes);
     }
 
     /// Applies an invalidation: drops the entries and refuses reads that started before it.
@@ -293,30 +576,34 @@ impl SessionCache {
         inner.generation += 1;
         match what {
             Invalidation::Session(token) => {
-                let digest = token_digest(token);
-                inner.sessions.remove(token);
-                inner.tokens_by_digest.remove(&digest);
-                inner.tombstone(Kind::Session, &digest);
+                inner.remove_session(token);
+                inner.tombstone(TombKey::Session(digest(token)));
             }
-            Invalidation::SessionDigest(digest) => {
-                if let Some(token) = inner.tokens_by_digest.remove(digest) {
-                    inner.sessions.remove(&token);
+            Invalidation::SessionDigest(hex_digest) => {
+                let mut d = [0u8; 32];
+                if hex::decode_to_slice(hex_digest, &mut d).is_err() {
+                    // Not a digest this code made: the session it meant cannot be found, so
+                    // nothing cached can be trusted.
+                    drop(inner);
+                    self.invalidate(&Invalidation::All);
+                    return;
                 }
-                inner.tombstone(Kind::Session, digest);
+                if let Some(token) = inner.tokens_by_digest.get(&d).cloned() {
+                    inner.remove_session(&token);
+                }
+                inner.tombstone(TombKey::Session(d));
             }
             Invalidation::User(id) => {
                 // Without its user entry (and, once it is back, with a new epoch), no session of
                 // this user cached so far is answered from memory: each is read again, and a read
                 // from before this point is refused by the tombstone.
-                inner.users.remove(id);
-                inner.tombstone(Kind::User, id);
+                inner.remove_user(id);
+                inner.tombstone(TombKey::User(id.as_str().into()));
             }
             Invalidation::All => {
-                inner.sessions.clear();
-                inner.tokens_by_id.clear();
-                inner.tokens_by_digest.clear();
-                inner.users.clear();
-                inner.tombstones.clear();
+                inner.clear_entries();
+                inner.session_tombstones.clear();
+                inner.user_tombstones.clear();
                 inner.tombstone_order.clear();
                 inner.floor = inner.generation;
             }
@@ -431,12 +718,9 @@ mod tests {
         for i in 0..MAX_TOMBSTONES + 10 {
             c.invalidate(&Invalidation::Session(format!("other{i}")));
         }
-        assert!(!c
-            .lock()
-            .tombstones
-            .contains_key(&(Kind::Session, "t1".into())));
+        assert!(!c.lock().session_tombstones.contains_key(&digest("t1")));
         assert!(!c.put(&sample("t1", "u1"), ticket));
-        assert!(c.lock().tombstones.len() <= MAX_TOMBSTONES);
+        assert!(c.lock().session_tombstones.len() <= MAX_TOMBSTONES);
     }
 
     #[test]
@@ -544,5 +828,137 @@ mod tests {
             1,
             "every sample shares the id \"s\""
         );
+    }
+
+    /// What the entries add up to, recomputed from scratch.
+    fn recount(inner: &Inner) -> usize {
+        inner.sessions.values().map(|e| e.bytes).sum::<usize>()
+            + inner.users.values().map(|e| e.bytes).sum::<usize>()
+            + inner
+                .tokens_by_id
+                .keys()
+                .map(|id| id_bytes(id))
+                .sum::<usize>()
+    }
+
+    fn with_profile(token: &str, user_id: &str, id: &str) -> SessionWithUser {
+        let mut found = sample(token, user_id);
+        found.session.id = id.into();
+        found.session.user_agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0".into();
+        found
+            .user
+            .profile
+            .insert("softwareBackground".into(), "intermediate".into());
+        found
+            .user
+            .profile
+            .insert("hardwareBackground".into(), "beginner".into());
+        found
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_byte_bound_and_drops_the_oldest_first() {
+        let bound = 256 * 1024;
+        let c = SessionCache::bounded(Duration::from_secs(60), bound);
+        for i in 0..20_000 {
+            let found = with_profile(&format!("t{i:031}"), &format!("u{i}"), &format!("s{i}"));
+            assert!(c.put(&found, c.ticket()));
+            c.put_jwt(&found.session.token, &found.user, &"j".repeat(600));
+            assert!(
+                c.bytes() <= bound,
+                "{} bytes held after {i} puts",
+                c.bytes()
+            );
+        }
+        let inner = c.lock();
+        assert_eq!(inner.bytes, recount(&inner));
+        let kept = inner.sessions.len();
+        assert!(kept > 100, "only {kept} sessions kept in {bound} bytes");
+        drop(inner);
+        // The newest are there, the oldest are not.
+        assert!(c.get(&format!("t{:031}", 19_999)).is_some());
+        assert!(c.get(&format!("t{:031}", 0)).is_none());
+        assert!(c.token_for_session_id("s0").is_none());
+        assert!(c.token_for_session_id("s19999").is_some());
+    }
+
+    #[test]
+    fn the_byte_count_matches_the_entries_through_every_operation() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let c = SessionCache::bounded(Duration::from_secs(60), 64 * 1024);
+        for step in 0..20_000 {
+            let t = format!("t{}", rng.gen_range(0..300));
+            let u = format!("u{}", rng.gen_range(0..50));
+            let s = format!("s{}", rng.gen_range(0..300));
+            match rng.gen_range(0..10) {
+                0..=4 => {
+                    c.put(&with_profile(&t, &u, &s), c.ticket());
+                }
+                5 => {
+                    let found = with_profile(&t, &u, &s);
+                    c.put_jwt(&t, &found.user, &"j".repeat(rng.gen_range(1..900)));
+                }
+                6 => c.invalidate(&Invalidation::Session(t)),
+                7 => c.invalidate(&Invalidation::SessionDigest(token_digest(&t))),
+                8 => c.invalidate(&Invalidation::User(u)),
+                _ => {
+                    if rng.gen_range(0..50) == 0 {
+                        c.invalidate(&Invalidation::All);
+                    } else {
+                        let _ = c.get(&t);
+                    }
+                }
+            }
+            let inner = c.lock();
+            assert_eq!(inner.bytes, recount(&inner), "after step {step}");
+            assert!(inner.held() <= 64 * 1024);
+            // Every digest names a cached session and every cached session has its digest.
+            assert_eq!(inner.tokens_by_digest.len(), inner.sessions.len());
+        }
+    }
+
+    #[test]
+    fn concurrent_puts_and_invalidations_keep_the_bound_and_the_count() {
+        let bound = 128 * 1024;
+        let c = Arc::new(SessionCache::bounded(Duration::from_secs(60), bound));
+        let threads: Vec<_> = (0..8)
+            .map(|n| {
+                let c = Arc::clone(&c);
+                std::thread::spawn(move || {
+                    for i in 0..5_000 {
+                        let t = format!("t{n}-{}", i % 700);
+                        let u = format!("u{}", i % 40);
+                        let found = with_profile(&t, &u, &format!("s{n}-{i}"));
+                        match i % 7 {
+                            0 => c.invalidate(&Invalidation::User(u)),
+                            1 => c.invalidate(&Invalidation::Session(t)),
+                            2 => c.put_jwt(&t, &found.user, "jwt"),
+                            _ => {
+                                c.put(&found, c.ticket());
+                                let _ = c.get(&t);
+                            }
+                        }
+                        assert!(c.bytes() <= bound);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().is_ok());
+        }
+        let inner = c.lock();
+        assert_eq!(inner.bytes, recount(&inner));
+        assert!(inner.held() <= bound);
+    }
+
+    #[test]
+    fn an_unreadable_digest_from_the_feed_drops_everything() {
+        let c = cache();
+        c.put(&sample("t1", "u1"), c.ticket());
+        let ticket = c.ticket();
+        c.invalidate(&Invalidation::SessionDigest("not hex".into()));
+        assert!(c.get("t1").is_none());
+        assert!(!c.put(&sample("t1", "u1"), ticket));
     }
 }

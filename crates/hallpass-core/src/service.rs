@@ -30,6 +30,8 @@ pub struct SessionPolicy {
     /// the database again; 0 disables the cache. Changes made through this process (and, on
     /// PostgreSQL, through any process) are seen at once regardless.
     pub cache_ttl_ms: u64,
+    /// About how many bytes the session cache may hold; the oldest entries go first past it.
+    pub cache_max_bytes: usize,
 }
 
 impl Default for SessionPolicy {
@@ -39,6 +41,7 @@ impl Default for SessionPolicy {
             update_age: 24 * 3600,
             fresh_age: 24 * 3600,
             cache_ttl_ms: 5000,
+            cache_max_bytes: crate::cache::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -216,9 +219,10 @@ impl AuthService {
             read_at: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
         };
         let keys = KeyRing::new(store.clone(), secret.clone());
-        let cache = Arc::new(SessionCache::new(std::time::Duration::from_millis(
-            sessions.cache_ttl_ms,
-        )));
+        let cache = Arc::new(SessionCache::bounded(
+            std::time::Duration::from_millis(sessions.cache_ttl_ms),
+            sessions.cache_max_bytes,
+        ));
         AuthService {
             store,
             schema,

@@ -168,6 +168,7 @@ struct SessionFile {
     update_age: Option<i64>,
     fresh_age: Option<i64>,
     cache_ttl_ms: Option<u64>,
+    cache_max_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -475,6 +476,18 @@ impl Config {
             update_age: file.session.update_age.unwrap_or(defaults.update_age),
             fresh_age: file.session.fresh_age.unwrap_or(defaults.fresh_age),
             cache_ttl_ms: file.session.cache_ttl_ms.unwrap_or(defaults.cache_ttl_ms),
+            cache_max_bytes: match env("HALLPASS_SESSION_CACHE_MB") {
+                Some(v) => v.trim().parse::<u64>().map_err(|_| {
+                    ConfigError("HALLPASS_SESSION_CACHE_MB must be a number of megabytes".into())
+                })?,
+                None => file
+                    .session
+                    .cache_max_mb
+                    .unwrap_or((defaults.cache_max_bytes >> 20) as u64),
+            }
+            .min(4096) as usize
+                * 1024
+                * 1024,
         };
         if sessions.cache_ttl_ms > 60_000 {
             return err("session.cache_ttl_ms must be at most 60000 (a minute)");
@@ -819,6 +832,25 @@ mod tests {
                 "https://b.example".to_string()
             ]
         );
+    }
+
+    #[test]
+    fn the_session_cache_bound_comes_from_the_file_or_the_environment() {
+        let default = load(&[("HALLPASS_SECRET", GOOD)], "").unwrap();
+        assert_eq!(default.sessions.cache_max_bytes, 16 << 20);
+        let file = load(&[("HALLPASS_SECRET", GOOD)], "[session]\ncache_max_mb = 4").unwrap();
+        assert_eq!(file.sessions.cache_max_bytes, 4 << 20);
+        let env = load(
+            &[("HALLPASS_SECRET", GOOD), ("HALLPASS_SESSION_CACHE_MB", "2")],
+            "[session]\ncache_max_mb = 4",
+        )
+        .unwrap();
+        assert_eq!(env.sessions.cache_max_bytes, 2 << 20);
+        assert!(load(
+            &[("HALLPASS_SECRET", GOOD), ("HALLPASS_SESSION_CACHE_MB", "lots")],
+            ""
+        )
+        .is_err());
     }
 
     #[test]
