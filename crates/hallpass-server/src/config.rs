@@ -841,13 +841,19 @@ mod tests {
         let file = load(&[("HALLPASS_SECRET", GOOD)], "[session]\ncache_max_mb = 4").unwrap();
         assert_eq!(file.sessions.cache_max_bytes, 4 << 20);
         let env = load(
-            &[("HALLPASS_SECRET", GOOD), ("HALLPASS_SESSION_CACHE_MB", "2")],
+            &[
+                ("HALLPASS_SECRET", GOOD),
+                ("HALLPASS_SESSION_CACHE_MB", "2"),
+            ],
             "[session]\ncache_max_mb = 4",
         )
         .unwrap();
         assert_eq!(env.sessions.cache_max_bytes, 2 << 20);
         assert!(load(
-            &[("HALLPASS_SECRET", GOOD), ("HALLPASS_SESSION_CACHE_MB", "lots")],
+            &[
+                ("HALLPASS_SECRET", GOOD),
+                ("HALLPASS_SESSION_CACHE_MB", "lots")
+            ],
             ""
         )
         .is_err());
