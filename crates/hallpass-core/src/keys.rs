@@ -8,9 +8,8 @@ use crate::id::new_id;
 use crate::secret::Secret;
 use crate::store::{KeyStore, StoreError, StoredKey};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD as B64URL, Engine};
-use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rand::rngs::OsRng;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -50,7 +49,10 @@ pub enum JwtRefusal {
 pub struct SigningKeyPair {
     /// The `kid` (row id).
     pub id: String,
-    key: Arc<EncodingKey>,
+    /// The key itself, opened once (its public half computed once, not per signature).
+    key: Arc<SigningKey>,
+    /// `base64url({"alg":"EdDSA","kid":…})`: the same for every token this key signs.
+    header: Arc<str>,
     expires_at: Option<Timestamp>,
 }
 
@@ -61,13 +63,30 @@ impl std::fmt::Debug for SigningKeyPair {
 }
 
 impl SigningKeyPair {
+    fn new(id: String, key: SigningKey, expires_at: Option<Timestamp>) -> SigningKeyPair {
+        let header = B64URL.encode(json!({"alg": "EdDSA", "kid": id}).to_string());
+        SigningKeyPair {
+            id,
+            key: Arc::new(key),
+            header: header.into(),
+            expires_at,
+        }
+    }
+
     /// Signs claims as a compact JWS with `{"alg":"EdDSA","kid":…}` (no `typ`, as Better Auth).
     pub fn sign(&self, claims: &Value) -> Result<String, StoreError> {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.typ = None;
-        header.kid = Some(self.id.clone());
-        jsonwebtoken::encode(&header, claims, &self.key)
-            .map_err(|e| StoreError::Backend(format!("cannot sign a JWT: {e}")))
+        use ed25519_dalek::Signer;
+        let payload = serde_json::to_vec(claims)
+            .map_err(|e| StoreError::Backend(format!("cannot sign a JWT: {e}")))?;
+        // header.payload.signature, each base64url without padding: 4/3 of the bytes plus 86.
+        let mut jws = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 96);
+        jws.push_str(&self.header);
+        jws.push('.');
+        B64URL.encode_string(&payload, &mut jws);
+        let signature = self.key.sign(jws.as_bytes());
+        jws.push('.');
+        B64URL.encode_string(signature.to_bytes(), &mut jws);
+        Ok(jws)
     }
 }
 
@@ -114,12 +133,11 @@ pub fn open(stored: &StoredKey, secret: &Secret) -> Option<SigningKeyPair> {
     let jwk: Value = serde_json::from_str(&jwk_text).ok()?;
     let d = B64URL.decode(jwk.get("d")?.as_str()?).ok()?;
     let key = SigningKey::from_bytes(&d.try_into().ok()?);
-    let der = key.to_pkcs8_der().ok()?;
-    Some(SigningKeyPair {
-        id: stored.id.clone(),
-        key: Arc::new(EncodingKey::from_ed_der(der.as_bytes())),
-        expires_at: stored.expires_at,
-    })
+    Some(SigningKeyPair::new(
+        stored.id.clone(),
+        key,
+        stored.expires_at,
+    ))
 }
 
 /// The public JWK of a stored key, as `/jwks` lists it.
@@ -289,8 +307,17 @@ impl KeyRing {
             .map_err(|e| JwtRefusal::Invalid(e.to_string()))
     }
 
-    /// The key that signs now.
+    /// The key that signs now (from memory while it is fresh and live: no copy of the JWKS).
     pub async fn current(&self) -> Result<SigningKeyPair, StoreError> {
+        {
+            let t = now();
+            let l = self.loaded.read().await;
+            if let (Some(at), Some(cur)) = (l.loaded_at, &l.current) {
+                if (t - at).num_seconds() < RELOAD_SECONDS && cur.expires_at.is_none_or(|e| e > t) {
+                    return Ok(cur.clone());
+                }
+            }
+        }
         self.fresh().await?.0.ok_or_else(|| {
             StoreError::Backend("no signing key can be opened with this secret".into())
         })
@@ -329,6 +356,29 @@ mod tests {
         );
         assert!(open(&stored, &secret).is_some());
         assert!(open(&stored, &Secret::new("another secret entirely")).is_none());
+    }
+
+    #[test]
+    fn tokens_are_byte_identical_to_what_jsonwebtoken_signs() {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        let secret = Secret::new(SECRET);
+        let stored = generate(&secret, now());
+        let pair = open(&stored, &secret).unwrap();
+        let der = pair.key.to_pkcs8_der().unwrap();
+        let jose = jsonwebtoken::EncodingKey::from_ed_der(der.as_bytes());
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.typ = None;
+        header.kid = Some(stored.id.clone());
+        for claims in [
+            json!({"sub": "u1", "exp": 1_900_000_000, "name": "Ada \"Byron\" ✓", "n": null}),
+            json!({}),
+        ] {
+            // Ed25519 signatures are deterministic: the same key and input give the same token.
+            assert_eq!(
+                pair.sign(&claims).unwrap(),
+                jsonwebtoken::encode(&header, &claims, &jose).unwrap()
+            );
+        }
     }
 
     #[test]

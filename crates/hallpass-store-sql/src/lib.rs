@@ -212,6 +212,11 @@ fn session_from(row: &Row) -> StoreResult<Session> {
     })
 }
 
+/// Connections to a SQLite file (readers run in parallel in WAL mode; writes take turns).
+const SQLITE_CONNECTIONS: u32 = 8;
+/// SQLite's page cache per connection, in KiB.
+const SQLITE_CACHE_KIB: u32 = 1024;
+
 impl SqlStore {
     /// Opens the database a `sqlite://` or `postgres://` URL names. SQLite files are created if
     /// missing and run in WAL mode with foreign keys on; PostgreSQL gets a pool of at most
@@ -232,9 +237,13 @@ impl SqlStore {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    // Page cache per connection, in KiB (negative): set here, not left to the
+                    // library's default, so memory is bounded by SQLITE_CONNECTIONS × this
+                    // whatever the database grows to; the operating system caches the file too.
+                    .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(SQLITE_CONNECTIONS)
                     .min_connections(1)
                     .connect_with(opts)
                     .await

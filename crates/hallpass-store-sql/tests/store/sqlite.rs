@@ -23,6 +23,34 @@ fn url_in(dir: &tempfile::TempDir) -> String {
 
 store_tests!(fresh_store());
 
+/// Every pooled connection runs in WAL mode with a 1 MiB page cache, set by hallpass rather than
+/// left to the library, so memory stays bounded however large the file grows.
+#[tokio::test]
+async fn connections_have_a_bounded_page_cache_and_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
+        .await
+        .unwrap();
+    let Pool::Sqlite(pool) = store.pool() else {
+        panic!("a SQLite URL gives a SQLite pool")
+    };
+    // Hold several connections at once, so new ones are opened and checked too.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.unwrap();
+        let cache: i64 = sqlx::query_scalar("pragma cache_size")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("pragma journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!((cache, mode.as_str()), (-1024, "wal"));
+        held.push(conn);
+    }
+}
+
 mod better_auth_layout {
     use super::*;
     use hallpass_core::profile::FieldDef;
