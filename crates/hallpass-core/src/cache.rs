@@ -94,16 +94,31 @@ struct SessionEntry {
 }
 
 struct IssuedJwt {
-    jwt: Box<str>,
+    jwt: Arc<str>,
     /// The cached user entry's own value when it matched (shared, not copied).
     user: Arc<User>,
     at: Instant,
+    /// The whole answer of a session check for this session and user state, rendered once.
+    body: Option<Arc<[u8]>>,
 }
 
 impl IssuedJwt {
     fn bytes(&self) -> usize {
-        size_of::<IssuedJwt>() + string_bytes(&self.jwt)
+        size_of::<IssuedJwt>()
+            + string_bytes(&self.jwt)
+            + self.body.as_ref().map_or(0, |b| b.len() + ALLOC_OVERHEAD)
     }
+}
+
+/// A session check answered from memory: the session (for its expiry), the rendered answer and
+/// the JWT issued with it.
+pub struct CachedAnswer {
+    /// The cached session.
+    pub session: Arc<Session>,
+    /// The answer's body, as rendered for this session and user state.
+    pub body: Arc<[u8]>,
+    /// The JWT that goes with it.
+    pub jwt: Arc<str>,
 }
 
 struct IdEntry {
@@ -479,8 +494,12 @@ impl SessionCache {
         let generation = inner.generation;
         // The user's other cached sessions stay valid.
         let epoch = inner.users.get(&*user_id).map_or(generation, |e| e.epoch);
-        // A JWT issued for this session stays with it (it names the user state it describes).
-        let jwt = inner.remove_session(&token).and_then(|e| e.jwt);
+        // A JWT issued for this session stays with it (it names the user state it describes);
+        // a rendered answer does not (it shows the session, which may have changed).
+        let jwt = inner
+            .remove_session(&token)
+            .and_then(|e| e.jwt)
+            .map(|j| IssuedJwt { body: None, ..j });
         let s_bytes = s_bytes + jwt.as_ref().map_or(0, IssuedJwt::bytes);
         let seq = inner.seq();
         inner.sessions.insert(
@@ -542,9 +561,55 @@ impl SessionCache {
         (*issued.user == *user && issued.at.elapsed() < reuse).then(|| String::from(&*issued.jwt))
     }
 
+    /// The rendered answer and JWT for a token, when the session and its user are fresh in the
+    /// cache, the JWT is younger than `reuse` and was made for the cached user state.
+    pub fn answer(&self, token: &str, reuse: Duration) -> Option<CachedAnswer> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let inner = self.lock();
+        let s = inner.sessions.get(token)?;
+        let u = inner.users.get(s.session.user_id.as_str())?;
+        if !self.fresh(s.at) || !self.fresh(u.at) || u.epoch != s.user_epoch {
+            return None;
+        }
+        let issued = s.jwt.as_ref()?;
+        if !Arc::ptr_eq(&issued.user, &u.user) || issued.at.elapsed() >= reuse {
+            return None;
+        }
+        Some(CachedAnswer {
+            session: Arc::clone(&s.session),
+            body: Arc::clone(issued.body.as_ref()?),
+            jwt: Arc::clone(&issued.jwt),
+        })
+    }
+
     /// Remembers the JWT issued for a cached session and user state (only while that state is
     /// the cached one, whose value it then shares).
     pub fn put_jwt(&self, token: &str, user: &User, jwt: &str) {
+        self.put_issued(token, None, user, jwt, None);
+    }
+
+    /// Remembers the whole answer for this session and user state with its JWT, if both are the
+    /// cached ones (a session or user changed since is not answered with it).
+    pub fn put_answer(&self, found: &SessionWithUser, jwt: &str, body: Arc<[u8]>) {
+        self.put_issued(
+            &found.session.token,
+            Some(&found.session),
+            &found.user,
+            jwt,
+            Some(body),
+        );
+    }
+
+    fn put_issued(
+        &self,
+        token: &str,
+        session: Option<&Session>,
+        user: &User,
+        jwt: &str,
+        body: Option<Arc<[u8]>>,
+    ) {
         let mut inner = self.lock();
         let Some(cached_user) = inner
             .users
@@ -557,11 +622,15 @@ impl SessionCache {
         let Some(entry) = inner.sessions.get_mut(token) else {
             return;
         };
+        if session.is_some_and(|s| *entry.session != *s) {
+            return;
+        }
         let removed = entry.jwt.as_ref().map_or(0, IssuedJwt::bytes);
         let issued = IssuedJwt {
             jwt: jwt.into(),
             user: cached_user,
             at: Instant::now(),
+            body,
         };
         let added = issued.bytes();
         entry.jwt = Some(issued);

@@ -1,11 +1,22 @@
 //! Passwords: length rules, hashing in Better Auth's scrypt format (or Argon2id by choice), and a
 //! bounded pool of dedicated threads so a storm of sign-ins can never starve the async executor
 //! that answers session checks. See the reference, section 5.
+//!
+//! The hashing threads run at a lower scheduling priority (nice 10 on Linux: about a tenth of the
+//! CPU share of a normal thread when both want a core), so the executor's threads win a core from
+//! them and hashing gets mostly the time left over; that is what lets the pool have as many threads
+//! as there are cores. Not the lowest (nice 19, a seventieth): on a machine busy with other work,
+//! sign-ins would then all but stop. Each thread keeps its scrypt working memory
+//! (16 MiB) from one hash to the next, wiped with zeros after every hash, and frees it after
+//! [`SCRATCH_IDLE`] without work.
 
 use crate::error::DomainError;
 use argon2::{password_hash::PasswordHasher as _, password_hash::PasswordVerifier as _, Argon2};
+use hallpass_scrypt::Scratch;
 use rand::{rngs::OsRng, RngCore};
-use std::sync::{mpsc, Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 use tokio::sync::oneshot;
 use unicode_normalization::UnicodeNormalization;
@@ -15,6 +26,10 @@ const SCRYPT_LOG_N: u8 = 14;
 const SCRYPT_R: u32 = 16;
 const SCRYPT_P: u32 = 1;
 const SCRYPT_LEN: usize = 64;
+
+/// How long a hashing thread keeps its scrypt working memory after its last job. Long enough to
+/// stay allocated through a burst of sign-ins, short enough that an idle server holds none.
+pub const SCRATCH_IDLE: Duration = Duration::from_secs(2);
 
 /// Which algorithm new hashes use. Verification always accepts both formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
@@ -60,23 +75,36 @@ impl LengthPolicy {
     }
 }
 
-fn scrypt_key(password: &str, salt: &[u8]) -> Option<[u8; SCRYPT_LEN]> {
+fn scrypt_key(scratch: &mut Scratch, password: &str, salt: &[u8]) -> Option<[u8; SCRYPT_LEN]> {
     let normalized: String = password.nfkc().collect();
-    let params = scrypt::Params::new(SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN).ok()?;
     let mut out = [0u8; SCRYPT_LEN];
-    scrypt::scrypt(normalized.as_bytes(), salt, &params, &mut out).ok()?;
+    hallpass_scrypt::scrypt_with(
+        scratch,
+        normalized.as_bytes(),
+        salt,
+        SCRYPT_LOG_N,
+        SCRYPT_R,
+        SCRYPT_P,
+        &mut out,
+    )
+    .ok()?;
     Some(out)
 }
 
 /// Hashes with the chosen algorithm. Blocking and deliberately slow: call through [`HashPool`].
 pub fn hash_blocking(password: &str, algorithm: Algorithm) -> Option<String> {
+    hash_in(&mut Scratch::new(), password, algorithm)
+}
+
+/// [`hash_blocking`] with scrypt working memory kept by the caller.
+fn hash_in(scratch: &mut Scratch, password: &str, algorithm: Algorithm) -> Option<String> {
     match algorithm {
         Algorithm::Scrypt => {
             let mut raw = [0u8; 16];
             OsRng.fill_bytes(&mut raw);
             // The salt is the hex *string*; its ASCII bytes are the scrypt salt.
             let salt = hex::encode(raw);
-            let key = scrypt_key(password, salt.as_bytes())?;
+            let key = scrypt_key(scratch, password, salt.as_bytes())?;
             Some(format!("{salt}:{}", hex::encode(key)))
         }
         Algorithm::Argon2id => {
@@ -102,6 +130,11 @@ pub fn algorithm_of(stored: &str) -> Algorithm {
 /// Verifies a password against a stored hash in either format, in constant time.
 /// Blocking and deliberately slow: call through [`HashPool`].
 pub fn verify_blocking(password: &str, stored: &str) -> bool {
+    verify_in(&mut Scratch::new(), password, stored)
+}
+
+/// [`verify_blocking`] with scrypt working memory kept by the caller.
+fn verify_in(scratch: &mut Scratch, password: &str, stored: &str) -> bool {
     if stored.starts_with("$argon2") {
         let Ok(parsed) = argon2::PasswordHash::new(stored) else {
             return false;
@@ -117,7 +150,7 @@ pub fn verify_blocking(password: &str, stored: &str) -> bool {
     let Ok(expected) = hex::decode(key_hex) else {
         return false;
     };
-    match scrypt_key(password, salt.as_bytes()) {
+    match scrypt_key(scratch, password, salt.as_bytes()) {
         Some(key) if expected.len() == SCRYPT_LEN => key.ct_eq(&expected).into(),
         _ => false,
     }
@@ -146,40 +179,157 @@ fn decoy_hash(algorithm: Algorithm) -> String {
     }
 }
 
-type Job = Box<dyn FnOnce() + Send + 'static>;
+/// A job runs on a hashing thread with that thread's scrypt working memory.
+type Job = Box<dyn FnOnce(&mut Scratch) + Send + 'static>;
+
+/// The jobs waiting for a hashing thread: a bounded queue that any idle thread takes from. Idle
+/// threads wait on the condition variable (not on the lock), each with its own timeout, so each
+/// can free its working memory after [`SCRATCH_IDLE`] without work.
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+    capacity: usize,
+}
+
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// Set when the pool is dropped: threads finish what is queued, then exit.
+    closed: bool,
+}
+
+impl Queue {
+    /// Jobs run outside the lock, so a poisoned lock (a panic while holding it) left nothing
+    /// half-done; carry on with it.
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a job, or gives it back at once if `capacity` jobs are already waiting.
+    fn try_push(&self, job: Job) -> Result<(), Job> {
+        let mut state = self.lock();
+        if state.closed || state.jobs.len() >= self.capacity {
+            return Err(job);
+        }
+        state.jobs.push_back(job);
+        drop(state);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The next job for a hashing thread, waiting as long as it takes; `None` once the pool is
+    /// dropped and the queue drained. While `scratch` holds memory the wait is in steps of
+    /// [`SCRATCH_IDLE`], and a step that ends with no job frees it.
+    fn next(&self, scratch: &mut Scratch) -> Option<Job> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                return Some(job);
+            }
+            if state.closed {
+                return None;
+            }
+            if scratch.bytes_held() == 0 {
+                state = self
+                    .ready
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            let (guard, waited) = self
+                .ready
+                .wait_timeout(state, SCRATCH_IDLE)
+                .unwrap_or_else(PoisonError::into_inner);
+            state = guard;
+            if waited.timed_out() && state.jobs.is_empty() {
+                // Freed outside the lock: returning 16 MiB to the kernel takes a moment, and the
+                // executor's threads take this lock to queue jobs. (It holds only zeros.)
+                drop(state);
+                *scratch = Scratch::new();
+                state = self.lock();
+            }
+        }
+    }
+}
+
+/// Lowers the calling thread's scheduling priority to [`HASH_NICENESS`] (Linux, where the nice
+/// value is per thread), so any thread at normal priority, in particular the async executor's,
+/// takes a core from it whenever it needs one. A failure (a platform or sandbox that refuses) is
+/// logged and the thread hashes at normal priority.
+fn lower_priority() {
+    // The crate maps 0..=99 onto nice 19..=-20: 22 is nice 10.
+    let priority = thread_priority::ThreadPriorityValue::try_from(HASH_PRIORITY)
+        .map(thread_priority::ThreadPriority::Crossplatform)
+        .unwrap_or(thread_priority::ThreadPriority::Min);
+    if let Err(error) = thread_priority::set_current_thread_priority(priority) {
+        tracing::warn!(
+            %error,
+            "could not lower the scheduling priority of a password hashing thread; \
+             it competes with request handling at normal priority"
+        );
+    }
+}
+
+/// The nice value of the hashing threads on Linux.
+pub const HASH_NICENESS: i32 = 10;
+/// [`HASH_NICENESS`] in the thread-priority crate's cross-platform scale.
+const HASH_PRIORITY: u8 = 22;
+
+/// The body of a hashing thread.
+fn work(queue: &Queue) {
+    lower_priority();
+    let mut scratch = Scratch::new();
+    while let Some(job) = queue.next(&mut scratch) {
+        job(&mut scratch);
+    }
+}
 
 /// A fixed set of threads that run password hashing, fed by a bounded queue. When the queue is
-/// full, new work is refused at once ([`DomainError::Busy`]) instead of piling up.
+/// full, new work is refused at once ([`DomainError::Busy`]) instead of piling up. The threads run
+/// at the lowest scheduling priority and keep scrypt's working memory between hashes (see the
+/// module documentation). Dropping the pool lets the threads finish the queued jobs and exit.
 pub struct HashPool {
-    queue: mpsc::SyncSender<Job>,
+    queue: Arc<Queue>,
     /// Jobs queued and not started yet (the `hallpass_hash_queue_depth` gauge).
     waiting: Arc<std::sync::atomic::AtomicI64>,
     algorithm: Algorithm,
     decoys: Arc<[String; 2]>,
 }
 
+impl Drop for HashPool {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 impl HashPool {
     /// Starts `workers` threads with room for `queue` waiting jobs.
     pub fn start(workers: usize, queue: usize, algorithm: Algorithm) -> std::io::Result<HashPool> {
-        let (tx, rx) = mpsc::sync_channel::<Job>(queue.max(1));
-        let rx = Arc::new(Mutex::new(rx));
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::new(),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            capacity: queue.max(1),
+        });
         for n in 0..workers.max(1) {
-            let rx = Arc::clone(&rx);
-            std::thread::Builder::new()
+            let shared = Arc::clone(&queue);
+            let spawned = std::thread::Builder::new()
                 .name(format!("hallpass-hash-{n}"))
-                .spawn(move || loop {
-                    let job = match rx.lock() {
-                        Ok(guard) => guard.recv(),
-                        Err(_) => return,
-                    };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
-                })?;
+                .spawn(move || work(&shared));
+            if let Err(error) = spawned {
+                // Let the threads already started exit.
+                queue.close();
+                return Err(error);
+            }
         }
         Ok(HashPool {
-            queue: tx,
+            queue,
             waiting: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             algorithm,
             decoys: Arc::new([
@@ -191,24 +341,24 @@ impl HashPool {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Scratch) -> T + Send + 'static,
     ) -> Result<T, DomainError> {
         use std::sync::atomic::Ordering::Relaxed;
         let (tx, rx) = oneshot::channel();
         let queued = std::time::Instant::now();
         let waiting = Arc::clone(&self.waiting);
-        let job: Job = Box::new(move || {
+        let job: Job = Box::new(move |scratch| {
             let depth = waiting.fetch_sub(1, Relaxed) - 1;
             metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
             metrics::histogram!("hallpass_hash_wait_seconds")
                 .record(queued.elapsed().as_secs_f64());
             let started = std::time::Instant::now();
-            let out = work();
+            let out = work(scratch);
             metrics::histogram!("hallpass_hash_seconds").record(started.elapsed().as_secs_f64());
             let _ = tx.send(out);
         });
         let depth = self.waiting.fetch_add(1, Relaxed) + 1;
-        if self.queue.try_send(job).is_err() {
+        if self.queue.try_push(job).is_err() {
             self.waiting.fetch_sub(1, Relaxed);
             metrics::counter!("hallpass_hash_refused_total").increment(1);
             return Err(DomainError::Busy);
@@ -221,7 +371,7 @@ impl HashPool {
     pub async fn hash(&self, password: &str) -> Result<String, DomainError> {
         let password = password.to_owned();
         let algorithm = self.algorithm;
-        self.run(move || hash_blocking(&password, algorithm))
+        self.run(move |scratch| hash_in(scratch, &password, algorithm))
             .await?
             .ok_or_else(|| DomainError::Internal("password hashing failed".into()))
     }
@@ -242,11 +392,11 @@ impl HashPool {
         let password = password.to_owned();
         let real = stored.map(str::to_owned);
         let decoys = Arc::clone(&self.decoys);
-        self.run(move || match real {
-            Some(hash) => verify_blocking(&password, &hash),
+        self.run(move |scratch| match real {
+            Some(hash) => verify_in(scratch, &password, &hash),
             None => {
                 let index = usize::from(decoy == Algorithm::Argon2id);
-                let _ = verify_blocking(&password, &decoys[index]);
+                let _ = verify_in(scratch, &password, &decoys[index]);
                 false
             }
         })
@@ -264,6 +414,39 @@ mod tests {
     fn better_auth_test_vector_verifies() {
         assert!(verify_blocking("password123", VECTOR));
         assert!(!verify_blocking("password124", VECTOR));
+    }
+
+    /// The key the RustCrypto scrypt crate (the implementation before hallpass-scrypt) derives.
+    fn rustcrypto_key(password: &str, salt: &[u8]) -> [u8; SCRYPT_LEN] {
+        let normalized: String = password.nfkc().collect();
+        let params = scrypt::Params::new(SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN).unwrap();
+        let mut out = [0u8; SCRYPT_LEN];
+        scrypt::scrypt(normalized.as_bytes(), salt, &params, &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn same_keys_as_the_rustcrypto_scrypt_crate() {
+        for (password, salt) in [
+            ("password123", "0123456789abcdef0123456789abcdef"),
+            ("\u{FF30}ässwörd 😀", "5d41402abc4b2a76b9719d911017c592"),
+        ] {
+            let old = rustcrypto_key(password, salt.as_bytes());
+            assert_eq!(
+                scrypt_key(&mut Scratch::new(), password, salt.as_bytes()),
+                Some(old)
+            );
+            // A hash stored by the old implementation verifies, byte for byte the same format.
+            let stored = format!("{salt}:{}", hex::encode(old));
+            assert!(verify_blocking(password, &stored));
+            assert!(!verify_blocking("not it", &stored));
+        }
+        let fresh = hash_blocking("correct horse", Algorithm::Scrypt).unwrap();
+        let (salt, key) = fresh.split_once(':').unwrap();
+        assert_eq!(
+            key,
+            hex::encode(rustcrypto_key("correct horse", salt.as_bytes()))
+        );
     }
 
     #[test]
@@ -368,6 +551,86 @@ mod tests {
             busy >= 1,
             "some of 8 simultaneous hashes must be refused with one worker and one slot"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_jobs_on_several_workers_all_complete_correctly() {
+        let pool = HashPool::start(3, 64, Algorithm::Scrypt).map_err(|e| e.to_string());
+        let pool = Arc::new(pool.unwrap_or_else(|e| unreachable_in_test(&e)));
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let pool = Arc::clone(&pool);
+            tasks.push(tokio::spawn(async move {
+                let password = format!("password number {i} \u{FF30}");
+                let hash = pool.hash(&password).await.unwrap();
+                let (right, wrong, decoy) = tokio::join!(
+                    pool.verify(&password, Some(&hash), Algorithm::Scrypt),
+                    pool.verify("not it", Some(&hash), Algorithm::Scrypt),
+                    pool.verify(&password, None, Algorithm::Scrypt),
+                );
+                (password, hash, right, wrong, decoy)
+            }));
+        }
+        let mut hashes = std::collections::HashSet::new();
+        for task in tasks {
+            let (password, hash, right, wrong, decoy) = task.await.unwrap();
+            assert_eq!(
+                (right.ok(), wrong.ok(), decoy.ok()),
+                (Some(true), Some(false), Some(false))
+            );
+            // The key made in a reused scratch space is the one the RustCrypto crate derives.
+            let (salt, key) = hash.split_once(':').unwrap();
+            assert_eq!(key, hex::encode(rustcrypto_key(&password, salt.as_bytes())));
+            assert!(hashes.insert(hash));
+        }
+        assert_eq!(hashes.len(), 12);
+        assert_eq!(pool.waiting.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test]
+    async fn workers_keep_scratch_between_hashes_free_it_when_idle_and_run_at_low_priority() {
+        let pool = HashPool::start(1, 4, Algorithm::Scrypt).map_err(|e| e.to_string());
+        let pool = pool.unwrap_or_else(|e| unreachable_in_test(&e));
+        assert_eq!(pool.run(|s| s.bytes_held()).await.ok(), Some(0));
+        pool.hash("a password").await.unwrap();
+        let held = pool.run(|s| s.bytes_held()).await.unwrap();
+        assert!(held >= 128 * 16 * 16384, "{held}");
+        pool.verify("a password", None, Algorithm::Scrypt)
+            .await
+            .unwrap();
+        assert_eq!(pool.run(|s| s.bytes_held()).await.ok(), Some(held));
+        tokio::time::sleep(SCRATCH_IDLE + Duration::from_millis(700)).await;
+        assert_eq!(pool.run(|s| s.bytes_held()).await.ok(), Some(0));
+
+        // Linux: field 19 of /proc/thread-self/stat is the thread's nice value.
+        if cfg!(target_os = "linux") {
+            let stat = pool
+                .run(|_| std::fs::read_to_string("/proc/thread-self/stat"))
+                .await
+                .unwrap()
+                .unwrap();
+            let after_name = stat.rsplit_once(')').unwrap().1;
+            let nice = after_name.split_whitespace().nth(16).unwrap();
+            assert_eq!(nice, HASH_NICENESS.to_string(), "{stat}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dropping_the_pool_lets_its_threads_finish_and_exit() {
+        let pool = HashPool::start(2, 4, Algorithm::Scrypt).map_err(|e| e.to_string());
+        let pool = pool.unwrap_or_else(|e| unreachable_in_test(&e));
+        let queue = Arc::downgrade(&pool.queue);
+        let pending = pool.hash("x");
+        assert!(pending.await.is_ok());
+        drop(pool);
+        // The threads hold the last references to the queue; they go when the threads exit.
+        for _ in 0..100 {
+            if queue.strong_count() == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("hashing threads still running after the pool was dropped");
     }
 
     fn unreachable_in_test(e: &str) -> HashPool {

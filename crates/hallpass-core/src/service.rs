@@ -2,7 +2,7 @@
 //! these methods; these call the store. Better Auth's semantics (reference, sections 2 and 3) are
 //! kept here so that every transport (the Better Auth API, the plain REST bridge, the CLI) shares them.
 
-use crate::cache::{Invalidation, SessionCache};
+use crate::cache::{CachedAnswer, Invalidation, SessionCache};
 use crate::clock::{now, Timestamp};
 use crate::email::Email;
 use crate::error::DomainError;
@@ -655,9 +655,7 @@ impl AuthService {
     /// A JWT signed for the same session and user state within the last few seconds is handed out
     /// again, so a burst of session checks does not sign a token each.
     pub async fn issue_jwt(&self, found: &SessionWithUser) -> Result<String, DomainError> {
-        let reuse = std::time::Duration::from_secs(30).min(std::time::Duration::from_secs(
-            (self.jwt.ttl / 30).max(0) as u64,
-        ));
+        let reuse = self.jwt_reuse();
         let token = &found.session.token;
         if let Some(jwt) = self.cache.jwt(token, &found.user, reuse) {
             return Ok(jwt);
@@ -666,6 +664,36 @@ impl AuthService {
         let jwt = key.sign(&self.jwt_claims(found, now()))?;
         self.cache.put_jwt(token, &found.user, &jwt);
         Ok(jwt)
+    }
+
+    /// How long a JWT is handed out again for the same session and user state.
+    fn jwt_reuse(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(30).min(std::time::Duration::from_secs(
+            (self.jwt.ttl / 30).max(0) as u64,
+        ))
+    }
+
+    /// A session check answered whole from memory: the rendered answer and its JWT, when the
+    /// session and user are cached, the session is neither expired nor due for extension, and the
+    /// JWT is still handed out again. `None`: go the long way ([`AuthService::session`]).
+    pub fn cached_answer(&self, token: &str) -> Option<CachedAnswer> {
+        let answer = self.cache.answer(token, self.jwt_reuse())?;
+        let s = &answer.session;
+        let t = now();
+        let p = self.sessions;
+        let due =
+            s.expires_at - Duration::seconds(p.expires_in) + Duration::seconds(p.update_age) <= t;
+        if s.expires_at <= t || due {
+            return None;
+        }
+        metrics::counter!("hallpass_session_cache_total", "result" => "hit").increment(1);
+        Some(answer)
+    }
+
+    /// Remembers a rendered session-check answer with the JWT sent with it, for
+    /// [`AuthService::cached_answer`] (kept only while this session and user state are cached).
+    pub fn remember_answer(&self, found: &SessionWithUser, jwt: &str, body: Arc<[u8]>) {
+        self.cache.put_answer(found, jwt, body);
     }
 
     /// Verifies a JWT this server (or Better Auth with the same keys) issued: EdDSA, signature,

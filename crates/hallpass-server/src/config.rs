@@ -509,8 +509,10 @@ impl Config {
                 "password.min_length must be at least 1 and at most max_length (at most 1024)",
             );
         }
+        // One hashing thread per core: they run at the lowest scheduling priority, so request
+        // handling always takes a core from them (hallpass-core password.rs).
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let hash_workers = file.password.hash_workers.unwrap_or((cores / 2).max(1));
+        let hash_workers = file.password.hash_workers.unwrap_or(cores);
         let hash_queue = file.password.hash_queue.unwrap_or(256);
         if hash_workers == 0 || hash_queue == 0 {
             return err("password.hash_workers and password.hash_queue must be at least 1");

@@ -7,12 +7,14 @@ use crate::http::origin::check_callback;
 use crate::routes::models::{Session, SessionAndUser, StatusBody, SuccessBody};
 use crate::routes::{json_with, no_store};
 use crate::state::AppState;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use hallpass_core::service::{ReadOptions, SessionRead};
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -82,6 +84,11 @@ async fn get_session(
     let Some(token) = state.token(&headers) else {
         return Ok(json_with(&Value::Null, out));
     };
+    // The common case, a session checked again within seconds: the answer rendered last time,
+    // with the same JWT, straight from memory.
+    if let Some(answer) = state.auth.cached_answer(&token) {
+        return Ok(session_answer(out, answer.body, &answer.jwt));
+    }
     let no_refresh = flag(&query, "disableRefresh") || state.dont_remember(&headers);
     let found = match state
         .auth
@@ -105,11 +112,26 @@ async fn get_session(
         }
     };
     let jwt = state.auth.issue_jwt(&found).await?;
-    if let Ok(v) = HeaderValue::from_str(&jwt) {
-        out.insert("set-auth-jwt", v);
-        crate::http::cookies::expose(&mut out, "set-auth-jwt");
+    let body: Arc<[u8]> = serde_json::to_vec(&found.to_json())
+        .map_err(|e| ApiError::internal(&format!("cannot render a session: {e}")))?
+        .into();
+    state.auth.remember_answer(&found, &jwt, Arc::clone(&body));
+    Ok(session_answer(out, body, &jwt))
+}
+
+/// A get-session answer: the rendered session and user, with the JWT in `set-auth-jwt`.
+fn session_answer(mut headers: HeaderMap, body: Arc<[u8]>, jwt: &str) -> Response {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(jwt) {
+        headers.insert("set-auth-jwt", v);
+        crate::http::cookies::expose(&mut headers, "set-auth-jwt");
     }
-    Ok(json_with(&found.to_json(), out))
+    let mut res = Response::new(Body::from(Bytes::from_owner(body)));
+    *res.headers_mut() = headers;
+    res
 }
 
 /// Better Auth answers POST only with `deferSessionRefresh`, which hallpass does not use.

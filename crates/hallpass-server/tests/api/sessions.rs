@@ -754,3 +754,127 @@ async fn an_https_base_url_makes_secure_prefixed_cookies() {
     assert!(response.set_cookie(SESSION_COOKIE).is_none());
     assert_eq!(app.session().await["session"]["token"], token);
 }
+
+/// A session checked again is answered from memory (the rendered answer and JWT of the first
+/// check): byte for byte what the first check answered, with the same headers.
+#[tokio::test]
+async fn a_repeated_check_answers_exactly_what_the_first_did() {
+    let app = spawn_app().await;
+    signed_up(&app, "repeat@example.com").await;
+
+    let first = app.get("/get-session").await;
+    let second = app.get("/get-session").await;
+
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(second.text(), first.text());
+    for name in [
+        "content-type",
+        "cache-control",
+        "pragma",
+        "set-auth-jwt",
+        "access-control-expose-headers",
+    ] {
+        assert_eq!(second.header(name), first.header(name), "{name}");
+    }
+    assert_eq!(
+        second.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    assert!(second.header("set-auth-jwt").is_some());
+}
+
+/// While many clients keep checking one session, each change to the user or the session is
+/// seen by every check that starts after the change was answered: the remembered answer never
+/// outlives what it shows.
+#[tokio::test]
+async fn concurrent_checks_never_see_an_answer_older_than_the_last_change() {
+    let app = spawn_app().await;
+    signed_up(&app, "busy@example.com").await;
+    let cookie = app.cookie_header().expect("a session cookie");
+    let url = app.url("/get-session");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Background checkers keep the remembered answer warm and racing with the changes.
+    let checkers: Vec<_> = (0..6)
+        .map(|_| {
+            let (http, cookie, url, stop) = (app.raw(), cookie.clone(), url.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut checks = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let r = http.get(&url).header("cookie", &cookie).send().await;
+                    assert_eq!(r.map(|r| r.status()).ok(), Some(StatusCode::OK));
+                    checks += 1;
+                }
+                checks
+            })
+        })
+        .collect();
+    for round in 0..12 {
+        let name = format!("Name {round}");
+        let updated = app
+            .post_json("/update-user", &json!({ "name": name }))
+            .await;
+        assert_eq!(updated.status, StatusCode::OK);
+        // Checks started after the answer, concurrently: all see the new name and a JWT that
+        // says it.
+        let seen = futures_join(&app, &cookie, &url, 6).await;
+        for (body, jwt) in seen {
+            assert_eq!(body["user"]["name"], json!(name), "round {round}");
+            let claims = jwt_claims(&jwt);
+            assert_eq!(claims["name"], json!(name), "round {round}: the JWT too");
+        }
+    }
+    app.post_json("/sign-out", &json!({})).await;
+    let after = app
+        .raw()
+        .get(&url)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(after.text().await.expect("a body"), "null");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut total = 0;
+    for c in checkers {
+        total += c.await.expect("a checker");
+    }
+    assert!(total > 12, "the checkers ran ({total} checks)");
+}
+
+/// `n` concurrent get-session checks with this cookie: each body and its set-auth-jwt.
+async fn futures_join(app: &TestApp, cookie: &str, url: &str, n: usize) -> Vec<(Value, String)> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (http, cookie, url) = (app.raw(), cookie.to_owned(), url.to_owned());
+            tokio::spawn(async move {
+                let r = http
+                    .get(&url)
+                    .header("cookie", &cookie)
+                    .send()
+                    .await
+                    .expect("an answer");
+                let jwt = r
+                    .headers()
+                    .get("set-auth-jwt")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                (r.json::<Value>().await.expect("JSON"), jwt)
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.expect("a check"));
+    }
+    out
+}
+
+/// The claims of a JWT, unverified (the JWT tests check signatures).
+fn jwt_claims(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}

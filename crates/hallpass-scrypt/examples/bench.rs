@@ -1,0 +1,119 @@
+//! Single-thread scrypt micro-benchmark with Better Auth's parameters (N = 2^14, r = 16, p = 1,
+//! 64-byte key): hallpass-scrypt against the RustCrypto `scrypt` crate. `hallpass` allocates `V`
+//! (16 MiB) afresh for every hash, as `hallpass_scrypt::scrypt` does; `hallpass-reuse` keeps it in
+//! one `Scratch` across hashes, as hallpass-core's hashing threads do (`scrypt_with`).
+//!
+//! `cargo run --release -p hallpass-scrypt --example bench [-- hallpass|hallpass-reuse|rustcrypto ...]`
+//!
+//! Environment: `SCRYPT_BENCH_SECS` (minimum seconds per implementation, default 3),
+//! `SCRYPT_BENCH_MIN` (minimum hashes, default 20). Prints the hex key of a fixed input (for the
+//! cross-check in `bench/scrypt/run`) and one `RESULT {...}` line per implementation.
+
+use std::time::{Duration, Instant};
+
+const LOG_N: u8 = 14;
+const R: u32 = 16;
+const P: u32 = 1;
+const PASSWORD: &[u8] = b"password123";
+const SALT: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+/// One implementation: derives the benchmark key into `out`.
+type Hash = fn(&mut [u8; 64]);
+
+fn hallpass(out: &mut [u8; 64]) {
+    if hallpass_scrypt::scrypt(PASSWORD, SALT, LOG_N, R, P, out).is_err() {
+        std::process::exit(1);
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<hallpass_scrypt::Scratch> =
+        const { std::cell::RefCell::new(hallpass_scrypt::Scratch::new()) };
+}
+
+fn hallpass_reuse(out: &mut [u8; 64]) {
+    let ok = SCRATCH.with_borrow_mut(|scratch| {
+        hallpass_scrypt::scrypt_with(scratch, PASSWORD, SALT, LOG_N, R, P, out).is_ok()
+    });
+    if !ok {
+        std::process::exit(1);
+    }
+}
+
+fn rustcrypto(out: &mut [u8; 64]) {
+    let Ok(params) = scrypt::Params::new(LOG_N, R, P, 64) else {
+        std::process::exit(1);
+    };
+    if scrypt::scrypt(PASSWORD, SALT, &params, out).is_err() {
+        std::process::exit(1);
+    }
+}
+
+fn env_num(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Nanoseconds this thread has spent on a CPU (Linux), to see through a busy machine; 0 elsewhere.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Median milliseconds per hash, wall clock and on-CPU: 3 warm-up hashes, then at least `secs`
+/// seconds and `min` hashes.
+fn measure(f: Hash, secs: f64, min: usize) -> (f64, f64, String) {
+    let mut out = [0u8; 64];
+    for _ in 0..3 {
+        f(&mut out);
+    }
+    let budget = Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let (mut wall, mut cpu) = (Vec::new(), Vec::new());
+    while wall.len() < min || start.elapsed() < budget {
+        let c = thread_cpu_ns();
+        let t = Instant::now();
+        f(&mut out);
+        wall.push(t.elapsed().as_secs_f64() * 1e3);
+        cpu.push(thread_cpu_ns().saturating_sub(c) as f64 / 1e6);
+    }
+    (median(wall), median(cpu), hex::encode(out))
+}
+
+fn main() {
+    let secs = env_num("SCRYPT_BENCH_SECS", 3.0);
+    let min = env_num("SCRYPT_BENCH_MIN", 20.0) as usize;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let impls: [(&str, Hash); 3] = [
+        ("hallpass", hallpass),
+        ("hallpass-reuse", hallpass_reuse),
+        ("rustcrypto", rustcrypto),
+    ];
+    let mut results = Vec::new();
+    for (name, f) in impls {
+        if !args.is_empty() && !args.iter().any(|a| a == name) {
+            continue;
+        }
+        let (ms, cpu_ms, key) = measure(f, secs, min);
+        println!(
+            "{name:<14} {ms:>8.2} ms/hash (wall median) {cpu_ms:>8.2} ms/hash (on-CPU median) {:>7.1} hashes/s  key {key}",
+            1e3 / ms
+        );
+        results.push((name, ms));
+    }
+    for (name, ms) in results {
+        println!(
+            "RESULT {{\"case\":\"scrypt\",\"impl\":\"{name}\",\"ms_per_hash\":{ms:.2},\"per_s\":{:.1}}}",
+            1e3 / ms
+        );
+    }
+}
