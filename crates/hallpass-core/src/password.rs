@@ -7,7 +7,7 @@
 //! them and hashing gets mostly the time left over; that is what lets the pool have as many threads
 //! as there are cores. Not the lowest (nice 19, a seventieth): on a machine busy with other work,
 //! sign-ins would then all but stop. Each thread keeps its scrypt working memory
-//! (16 MiB) from one hash to the next, wiped with zeros after every hash, and frees it after
+//! (32 MiB) from one hash to the next, wiped with zeros after every hash, and frees it after
 //! [`SCRATCH_IDLE`] without work.
 
 use crate::error::DomainError;
@@ -246,7 +246,7 @@ impl Queue {
                 .unwrap_or_else(PoisonError::into_inner);
             state = guard;
             if waited.timed_out() && state.jobs.is_empty() {
-                // Freed outside the lock: returning 16 MiB to the kernel takes a moment, and the
+                // Freed outside the lock: returning 32 MiB to the kernel takes a moment, and the
                 // executor's threads take this lock to queue jobs. (It holds only zeros.)
                 drop(state);
                 *scratch = Scratch::new();

@@ -1,6 +1,6 @@
 //! Single-thread scrypt micro-benchmark with Better Auth's parameters (N = 2^14, r = 16, p = 1,
 //! 64-byte key): hallpass-scrypt against the RustCrypto `scrypt` crate. `hallpass` allocates `V`
-//! (16 MiB) afresh for every hash, as `hallpass_scrypt::scrypt` does; `hallpass-reuse` keeps it in
+//! (32 MiB) afresh for every hash, as `hallpass_scrypt::scrypt` does; `hallpass-reuse` keeps it in
 //! one `Scratch` across hashes, as hallpass-core's hashing threads do (`scrypt_with`).
 //!
 //! `cargo run --release -p hallpass-scrypt --example bench [-- hallpass|hallpass-reuse|rustcrypto ...]`

@@ -91,7 +91,7 @@ pub fn scrypt(
 
 /// Working memory for [`scrypt_with`], kept from one call to the next so a thread that hashes
 /// repeatedly pays for allocating (and the kernel for faulting in) the `128 * r * N` bytes of `V`
-/// once, not on every hash: with N = 2^14 and r = 16 that is 16 MiB, whose 4096 fresh pages cost
+/// once, not on every hash: with N = 2^14 and r = 16 that is 32 MiB, whose 8192 fresh pages cost
 /// about 12 to 20 ms per hash.
 ///
 /// It holds only zeros between calls: [`scrypt_with`] wipes it before returning, so no
