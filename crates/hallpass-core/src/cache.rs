@@ -1022,6 +1022,14 @@ mod tests {
     }
 
     #[test]
+    fn a_zero_byte_bound_disables_the_cache() {
+        let c = SessionCache::bounded(Duration::from_secs(60), 0);
+        assert!(!c.put(&sample("t1", "u1"), c.ticket()));
+        assert!(c.get("t1").is_none());
+        assert_eq!(c.bytes(), 0);
+    }
+
+    #[test]
     fn an_unreadable_digest_from_the_feed_drops_everything() {
         let c = cache();
         c.put(&sample("t1", "u1"), c.ticket());
