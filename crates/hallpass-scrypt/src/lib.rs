@@ -338,6 +338,11 @@ mod tests {
         s.v.iter().chain(&s.x).chain(&s.y).all(|b| *b == [0; 16]) && s.b.iter().all(|&x| x == 0)
     }
 
+    /// RFC 7914's third vector ("pleaseletmein", "SodiumChloride", N = 2^14, r = 8) in `s`.
+    fn vector_3(s: &mut Scratch, out: &mut [u8; 64]) {
+        scrypt_with(s, b"pleaseletmein", b"SodiumChloride", 14, 8, 1, out).unwrap();
+    }
+
     #[test]
     fn scratch_is_reused_and_wiped() {
         // RFC 7914 section 12, vectors 1 and 3, alternately through one scratch space.
@@ -352,16 +357,7 @@ mod tests {
         let mut s = Scratch::new();
         assert_eq!(s.bytes_held(), 0);
         let mut out = [0u8; 64];
-        scrypt_with(
-            &mut s,
-            b"pleaseletmein",
-            b"SodiumChloride",
-            14,
-            8,
-            1,
-            &mut out,
-        )
-        .unwrap();
+        vector_3(&mut s, &mut out);
         assert_eq!(out.to_vec(), v3);
         let held = s.bytes_held();
         assert!(held >= 128 * 8 * 16384, "{held}");
@@ -381,16 +377,7 @@ mod tests {
 
         // And the same again: same key, same allocation, no growth.
         out = [0u8; 64];
-        scrypt_with(
-            &mut s,
-            b"pleaseletmein",
-            b"SodiumChloride",
-            14,
-            8,
-            1,
-            &mut out,
-        )
-        .unwrap();
+        vector_3(&mut s, &mut out);
         assert_eq!(out.to_vec(), v3);
         assert_eq!((s.bytes_held(), s.v.as_ptr()), (held, v_ptr));
         assert!(holds_only_zeros(&s));
