@@ -8,7 +8,6 @@
 mod advisories;
 mod better_auth_data;
 mod cli;
-mod enumeration;
 mod helpers;
 mod internal;
 mod jwt;

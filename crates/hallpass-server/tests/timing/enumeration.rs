@@ -35,26 +35,45 @@ async fn medians(app: &TestApp, known: &[&str]) -> (Duration, Duration) {
     (median(unknown), median(wrong))
 }
 
-fn assert_within_10_percent(what: &str, (unknown, wrong): (Duration, Duration)) {
+/// The medians' gap as a fraction of the larger one.
+fn gap((unknown, wrong): (Duration, Duration)) -> f64 {
     let (a, b) = (unknown.as_secs_f64(), wrong.as_secs_f64());
-    let gap = (a - b).abs() / a.max(b);
-    eprintln!(
-        "{what}: median unknown email {unknown:?}, wrong password {wrong:?}, gap {:.1}%",
-        gap * 100.0
-    );
-    assert!(
-        gap < 0.10,
-        "{what}: unknown {unknown:?} vs wrong password {wrong:?}"
-    );
+    (a - b).abs() / a.max(b)
+}
+
+/// How many times a measurement is taken before a gap counts: a busy machine (a CI runner shares
+/// its cores) can stall one side of a single measurement, while a real difference in cost shows in
+/// every one.
+const ATTEMPTS: usize = 3;
+
+/// Measures up to [`ATTEMPTS`] times; passes as soon as one measurement's medians are within 10%
+/// of each other, and fails listing every measurement when none is. The caller holds its turn
+/// ([`crate::exclusive`]).
+async fn assert_within_10_percent(what: &str, app: &TestApp, known: &[&str]) {
+    // Warm up (first connection, decoy mix, caches) before the first measurement.
+    medians(app, known).await;
+    let mut seen = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let measured = medians(app, known).await;
+        let (unknown, wrong) = measured;
+        eprintln!(
+            "{what}: median unknown email {unknown:?}, wrong password {wrong:?}, gap {:.1}%",
+            gap(measured) * 100.0
+        );
+        if gap(measured) < 0.10 {
+            return;
+        }
+        seen.push(measured);
+    }
+    panic!("{what}: unknown email vs wrong password medians, {ATTEMPTS} measurements, none within 10%: {seen:?}");
 }
 
 #[tokio::test]
 async fn an_unknown_email_costs_what_a_wrong_password_costs() {
+    let _turn = crate::exclusive().await;
     let app = spawn_app().await;
     app.new_browser().signed_up("ada@example.com").await;
-    // Warm up (first connection, first key, caches).
-    medians(&app, &["ada@example.com"]).await;
-    assert_within_10_percent("scrypt", medians(&app, &["ada@example.com"]).await);
+    assert_within_10_percent("scrypt", &app, &["ada@example.com"]).await;
 }
 
 async fn password_of(app: &TestApp, email: &str) -> String {
@@ -72,6 +91,7 @@ async fn password_of(app: &TestApp, email: &str) -> String {
 /// algorithm's, so they still cost what the old accounts cost.
 #[tokio::test]
 async fn after_an_algorithm_change_unknown_emails_cost_what_old_accounts_cost() {
+    let _turn = crate::exclusive().await;
     let before = spawn_app().await;
     let users = ["ada@example.com", "bob@example.com", "cy@example.com"];
     for u in users {
@@ -81,17 +101,14 @@ async fn after_an_algorithm_change_unknown_emails_cost_what_old_accounts_cost() 
         file.push_str("[password]\nalgorithm = \"argon2id\"\n");
     })
     .await;
-    medians(&after, &users).await;
-    assert_within_10_percent(
-        "scrypt accounts, argon2id configured",
-        medians(&after, &users).await,
-    );
+    assert_within_10_percent("scrypt accounts, argon2id configured", &after, &users).await;
 }
 
 /// A successful sign-in rehashes an old-algorithm password with the configured one; the password
 /// keeps working, on this instance and on one still configured for the old algorithm.
 #[tokio::test]
 async fn a_successful_sign_in_rehashes_to_the_configured_algorithm() {
+    let _turn = crate::exclusive().await;
     let before = spawn_app().await;
     before.new_browser().signed_up("ada@example.com").await;
     assert!(!password_of(&before, "ada@example.com")
