@@ -266,6 +266,11 @@ impl AuthService {
         &self.store
     }
 
+    /// Estimated bytes the session cache holds now (at most `[session] cache_max_mb`).
+    pub fn session_cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
     /// The profile schema.
     pub fn schema(&self) -> &ProfileSchema {
         &self.schema

@@ -6,7 +6,8 @@
 //! - `hallpass_hash_queue_depth`, `hallpass_hash_wait_seconds`, `hallpass_hash_seconds`,
 //!   `hallpass_hash_refused_total` (the password-hashing pool);
 //! - `hallpass_db_connections{state="busy|idle"}` (the pool, read at each scrape);
-//! - `hallpass_session_cache_total{result="hit|miss|bypass"}`;
+//! - `hallpass_session_cache_total{result="hit|miss|bypass"}` and `hallpass_session_cache_bytes`
+//!   (its estimated size, read at each scrape);
 //! - `hallpass_invalidations_received_total{kind}` (changes announced by other processes).
 
 use crate::state::AppState;
@@ -133,6 +134,10 @@ async fn scrape(State(state): State<AppState>) -> Response {
         metrics::gauge!("hallpass_db_connections", "state" => "idle").set(f64::from(idle));
         metrics::gauge!("hallpass_db_connections", "state" => "busy").set(f64::from(open - idle));
     }
+    // Precision loss above 2^52 bytes is of no concern.
+    #[allow(clippy::cast_precision_loss)]
+    let cache_bytes = state.auth.session_cache_bytes() as f64;
+    metrics::gauge!("hallpass_session_cache_bytes").set(cache_bytes);
     let handle = handle();
     handle.run_upkeep();
     let mut res = handle.render().into_response();

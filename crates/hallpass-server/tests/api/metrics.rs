@@ -54,6 +54,7 @@ async fn metrics_count_requests_by_route_and_status_and_show_cache_hashing_and_p
         "hallpass_hash_seconds_count",
         "hallpass_hash_queue_depth",
         "hallpass_db_connections{state=\"idle\"}",
+        "# TYPE hallpass_session_cache_bytes gauge",
         "# TYPE hallpass_http_request_duration_seconds histogram",
     ] {
         assert!(after.contains(needle), "{needle} missing in\n{after}");
