@@ -4,9 +4,14 @@
 //! output, so the cost is the latency of the salsa20/8 core times about a million (N = 2^14,
 //! r = 16). The `romix` module (source) explains how that latency is kept low and why the core is
 //! scalar rather than SSE2. PBKDF2-HMAC-SHA256 comes from the `pbkdf2` crate. No `unsafe` code.
+//!
+//! [`scrypt_many`] hashes two or three independent inputs at once on one thread, interleaved (the
+//! `batch` module: SSE2 cores through `safe_arch` on x86_64), for about half the CPU time per hash
+//! of one-at-a-time hashing, each hash waiting for its group instead.
 
 use core::fmt;
 
+mod batch;
 #[cfg(test)]
 mod reference;
 mod romix;
@@ -92,15 +97,16 @@ pub fn scrypt(
 /// Working memory for [`scrypt_with`], kept from one call to the next so a thread that hashes
 /// repeatedly pays for allocating (and the kernel for faulting in) the `128 * r * N` bytes of `V`
 /// once, not on every hash: with N = 2^14 and r = 16 that is 32 MiB, whose 8192 fresh pages cost
-/// about 12 to 20 ms per hash.
+/// about 12 to 20 ms per hash. [`scrypt_many`] uses it too, growing it to `k` times that for a
+/// group of `k` hashes.
 ///
-/// It holds only zeros between calls: [`scrypt_with`] wipes it before returning, so no
-/// password-derived data stays in memory. Dropping it returns the memory to the allocator (and,
-/// for blocks that large, the allocator to the kernel); [`Scratch::bytes_held`] tells how much it
-/// holds.
+/// It holds only zeros between calls: [`scrypt_with`] and [`scrypt_many`] wipe it before
+/// returning, so no password-derived data stays in memory. Dropping it returns the memory to the
+/// allocator (and, for blocks that large, the allocator to the kernel); [`Scratch::bytes_held`]
+/// tells how much it holds.
 #[derive(Default)]
 pub struct Scratch {
-    /// `V`: N * 2r blocks.
+    /// `V`: N * 2r blocks (times the group size for `scrypt_many`).
     v: Vec<romix::Block>,
     /// The two working blocks of ROMix, 2r blocks each.
     x: Vec<romix::Block>,
@@ -190,6 +196,139 @@ fn derive(
         &mut scratch.y,
     )?;
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, b, 1, out);
+    Ok(())
+}
+
+/// One hash of a batch for [`scrypt_many`]: its password, its salt and where its key goes (the
+/// key length is `out.len()`, which may differ from job to job). Its `Debug` shows lengths only.
+pub struct Job<'a> {
+    /// The password (PBKDF2's key).
+    pub password: &'a [u8],
+    /// The salt.
+    pub salt: &'a [u8],
+    /// Receives the derived key, `out.len()` bytes.
+    pub out: &'a mut [u8],
+}
+
+impl fmt::Debug for Job<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("password_len", &self.password.len())
+            .field("salt_len", &self.salt.len())
+            .field("out_len", &self.out.len())
+            .finish()
+    }
+}
+
+impl<'a> Job<'a> {
+    /// A job deriving `out.len()` bytes from `password` and `salt`.
+    pub fn new(password: &'a [u8], salt: &'a [u8], out: &'a mut [u8]) -> Job<'a> {
+        Job {
+            password,
+            salt,
+            out,
+        }
+    }
+}
+
+/// Most hashes [`scrypt_many`] interleaves at once; a longer batch runs in consecutive groups of
+/// sizes as equal as possible (4 jobs as 2 + 2, 5 as 2 + 3, 7 as 2 + 2 + 3). Three is where the
+/// CPU time per hash stopped improving (`bench/scrypt/README.md`).
+pub const MAX_INTERLEAVED: usize = 3;
+
+/// [`scrypt`] for several independent inputs at once on this thread, all with the same `log_n`,
+/// `r` and `p`: every job's key is byte-identical to what [`scrypt`] derives from its password,
+/// salt and output length.
+///
+/// One hash is a single chain of salsa20/8 calls that leaves most of the core idle; here up to
+/// [`MAX_INTERLEAVED`] hashes advance in lockstep with their instructions interleaved (on x86_64,
+/// as SSE2 cores), so a group of `k` costs much less CPU time than `k` single hashes, at the price
+/// of every job in it waiting for the whole group (see `bench/scrypt/README.md` for both). A
+/// group of one runs [`scrypt_with`]'s scalar code, the fastest for a single hash.
+///
+/// Memory: `scratch` grows to about `128 * r * N * k` bytes for the largest group of `k` jobs
+/// (with N = 2^14 and r = 16, 32 MiB per job, so 96 MiB for three) and is kept for the next call,
+/// wiped with zeros before this returns, whatever the outcome, as in [`scrypt_with`].
+///
+/// Every job is checked before anything is computed, with [`scrypt`]'s rules: if the parameters
+/// or any output length are invalid, this returns the error and writes no output. An empty batch
+/// is `Ok`. After [`Error::OutOfMemory`] the outputs are unspecified (earlier groups may have been
+/// written). Never panics.
+pub fn scrypt_many(
+    scratch: &mut Scratch,
+    jobs: &mut [Job<'_>],
+    log_n: u8,
+    r: u32,
+    p: u32,
+) -> Result<(), Error> {
+    let mut sizes = None;
+    for job in jobs.iter() {
+        sizes = Some(check(log_n, r, p, job.out.len())?);
+    }
+    let Some(sizes) = sizes else {
+        return Ok(());
+    };
+    let result = derive_groups(scratch, jobs, sizes);
+    scratch.wipe();
+    result
+}
+
+/// Runs `jobs` in `ceil(len / MAX_INTERLEAVED)` groups of sizes as equal as possible.
+fn derive_groups(scratch: &mut Scratch, jobs: &mut [Job<'_>], sizes: Sizes) -> Result<(), Error> {
+    let groups = jobs.len().div_ceil(MAX_INTERLEAVED);
+    let mut rest = jobs;
+    for g in 0..groups {
+        let len = rest.len() / (groups - g);
+        let (group, tail) = rest.split_at_mut(len.max(1).min(rest.len()));
+        derive_group(scratch, group, sizes)?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+fn derive_group(scratch: &mut Scratch, group: &mut [Job<'_>], sizes: Sizes) -> Result<(), Error> {
+    match group {
+        [] => Ok(()),
+        [a] => derive(scratch, a.password, a.salt, sizes, a.out),
+        [a, b] => derive_many(scratch, [a, b], sizes),
+        [a, b, c] => derive_many(scratch, [a, b, c], sizes),
+        // Groups are at most MAX_INTERLEAVED (3) long.
+        _ => Err(Error::InvalidParams),
+    }
+}
+
+fn derive_many<const K: usize>(
+    scratch: &mut Scratch,
+    jobs: [&mut Job<'_>; K],
+    sizes: Sizes,
+) -> Result<(), Error> {
+    let one = 128 * sizes.r * sizes.p;
+    let b_len = one.checked_mul(K).ok_or(Error::OutOfMemory)?;
+    let b = &mut scratch.b;
+    if b.capacity() < b_len {
+        *b = Vec::new();
+    }
+    b.clear();
+    b.try_reserve_exact(b_len).map_err(|_| Error::OutOfMemory)?;
+    b.resize(b_len, 0);
+    let mut chunks = b.chunks_exact_mut(one);
+    // K chunks of `one` bytes each (the fallback, an empty slice, never happens).
+    let mut bs: [&mut [u8]; K] = core::array::from_fn(|_| chunks.next().unwrap_or_default());
+    for (job, b) in jobs.iter().zip(bs.iter_mut()) {
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(job.password, job.salt, 1, b);
+    }
+    batch::romix_many::<K>(
+        bs,
+        sizes.r,
+        sizes.log_n,
+        sizes.p,
+        &mut scratch.v,
+        &mut scratch.x,
+        &mut scratch.y,
+    )?;
+    for (job, b) in jobs.into_iter().zip(scratch.b.chunks_exact(one)) {
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(job.password, b, 1, job.out);
+    }
     Ok(())
 }
 
@@ -336,6 +475,47 @@ mod tests {
 
     fn holds_only_zeros(s: &Scratch) -> bool {
         s.v.iter().chain(&s.x).chain(&s.y).all(|b| *b == [0; 16]) && s.b.iter().all(|&x| x == 0)
+    }
+
+    #[test]
+    fn scrypt_many_reuses_and_wipes_the_scratch() {
+        let mut s = Scratch::new();
+        let (mut a, mut b, mut c) = ([0u8; 64], [0u8; 64], [0u8; 32]);
+        let mut jobs = [
+            Job::new(b"pleaseletmein", b"SodiumChloride", &mut a),
+            Job::new(b"x", b"y", &mut b),
+            Job::new(b"", b"", &mut c),
+        ];
+        scrypt_many(&mut s, &mut jobs, 14, 8, 1).unwrap();
+        let held = s.bytes_held();
+        assert!(held >= 3 * 128 * 8 * 16384, "{held}");
+        assert_eq!(s.v.len(), 3 * 2 * 8 * 16384, "the last group's V, wiped");
+        assert!(holds_only_zeros(&s));
+        let v_ptr = s.v.as_ptr();
+        // Smaller batches and parameters run in the same memory, single hashes too.
+        scrypt_many(&mut s, &mut jobs[..2], 10, 8, 1).unwrap();
+        assert_eq!((s.bytes_held(), s.v.as_ptr()), (held, v_ptr));
+        assert!(holds_only_zeros(&s));
+        scrypt_many(&mut s, &mut jobs[..1], 14, 8, 1).unwrap();
+        let mut single = [0u8; 64];
+        vector_3(&mut s, &mut single);
+        assert_eq!((s.bytes_held(), s.v.as_ptr()), (held, v_ptr));
+        assert!(holds_only_zeros(&s));
+        assert_eq!(a, single);
+        // A failed check leaves the scratch as it was.
+        let mut empty = [0u8; 0];
+        let mut jobs = [Job::new(b"", b"", &mut a), Job::new(b"", b"", &mut empty)];
+        assert_eq!(
+            scrypt_many(&mut s, &mut jobs, 4, 1, 1),
+            Err(Error::InvalidOutputLen)
+        );
+        assert_eq!((s.bytes_held(), s.v.as_ptr()), (held, v_ptr));
+    }
+
+    #[test]
+    fn batch_lane_order_round_trips() {
+        let block: romix::Block = core::array::from_fn(|i| i as u32 * 0x0101_0101);
+        assert_eq!(batch::from_lanes(&batch::to_lanes(&block)), block);
     }
 
     /// RFC 7914's third vector ("pleaseletmein", "SodiumChloride", N = 2^14, r = 8) in `s`.

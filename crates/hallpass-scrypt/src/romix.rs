@@ -8,6 +8,7 @@
 //! SSE2 has no rotate, so the four-lane SSE2 core is slower per call than a scalar core here (no
 //! other work can fill the lanes with p = 1). So the core is plain Rust, fully unrolled, with the
 //! 16 words in local variables, which LLVM keeps in registers (or spills off the critical path).
+//! (With several independent hashes to run, the lanes do fill: see `crate::batch`.)
 //!
 //! The rest is about not adding to that chain: `V` is allocated once per call (or reused from the
 //! caller's [`crate::Scratch`]), the BlockMix output
