@@ -2,11 +2,11 @@
 //! serve until SIGTERM or SIGINT.
 
 use crate::config::Config;
+use crate::http::around::AroundLayer;
 use crate::http::error::ApiError;
 use crate::http::{cors, limit, origin};
 use crate::state::AppState;
 use crate::{openapi, pages, routes, serve};
-use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hallpass_core::password::HashPool;
@@ -14,8 +14,6 @@ use hallpass_core::service::JwtPolicy;
 use hallpass_core::{AuthService, Store};
 use hallpass_store_sql::{notify::SharedStore, SqlStore};
 use std::sync::Arc;
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 /// Why the application could not start.
@@ -152,24 +150,17 @@ pub fn router(state: AppState) -> Router {
         wrap(r, |routes| {
             routes
                 .method_not_allowed_fallback(not_found)
-                .layer(axum::middleware::from_fn_with_state(
-                    state.trusted.clone(),
-                    origin::guard,
-                ))
-                .route_layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    limit::limit,
-                ))
+                .layer(AroundLayer(origin::Guard(state.trusted.clone())))
+                .route_layer(limit::LimitLayer(state.clone()))
         })
     };
     // The HTML pages (and Better Auth's HTML error page) are not part of the JSON API's document.
     let html_error_page = OpenApiRouter::from(pages::api_router());
+    // Merged, not nested: the routes carry their full paths, so a request is routed once, without
+    // the URI being rewritten for a nested router.
     let mut public = OpenApiRouter::new()
-        .nest(
-            "/api/auth",
-            guarded(routes::api_router().merge(html_error_page)),
-        )
-        .nest("/auth", guarded(routes::rest::router()))
+        .merge(guarded(routes::api_router().merge(html_error_page)))
+        .merge(guarded(routes::rest::router()))
         .merge(routes::health::root_router())
         .merge(OpenApiRouter::from(pages::router(
             state.config.pages_enabled,
@@ -214,19 +205,12 @@ fn layered(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
     crate::metrics::handle();
     openapi::serve(routes, &state)
         // Every matched route is counted and timed by its template.
-        .route_layer(axum::middleware::from_fn(crate::metrics::track))
+        .route_layer(AroundLayer(crate::metrics::Track))
         // The root routes (health, the document) answer a wrong method as every other path does.
         .method_not_allowed_fallback(not_found)
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.trusted.clone(), cors::cors))
-        .layer(CatchPanicLayer::custom(|_| ApiError::internal("a handler panicked").into_response()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
-        .layer(axum::middleware::from_fn_with_state(
-            serve::RequestLimits::new(&state.config.server),
-            serve::bound_requests,
-        ))
+        .layer(AroundLayer(cors::Cors(state.trusted.clone())))
+        .layer(serve::Front::new(&state.config.server))
         .with_state(state)
 }
 

@@ -10,14 +10,14 @@
 //!   (its estimated size, read at each scrape);
 //! - `hallpass_invalidations_received_total{kind}` (changes announced by other processes).
 
+use crate::http::around::Around;
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,56 +64,70 @@ fn method_label(m: &axum::http::Method) -> &'static str {
 }
 
 type Handles = (metrics::Counter, metrics::Histogram);
-type ByRoute = HashMap<Box<str>, HashMap<(&'static str, u16), Handles>>;
+// Keys are route templates and (method, status) pairs, never raw client input: a fast hash is safe.
+type ByRoute = FxHashMap<Box<str>, FxHashMap<(&'static str, u16), Handles>>;
 
 thread_local! {
     /// This thread's handles per route, method and status: after the first request of a kind on
     /// a thread, a request is counted without a registry lookup, a lock or an allocation.
-    static HANDLES: RefCell<ByRoute> = RefCell::new(HashMap::new());
+    static HANDLES: RefCell<ByRoute> = RefCell::new(FxHashMap::default());
 }
 
-fn handles(route: &str, method: &'static str, status: u16) -> Handles {
+/// Counts one request to `route` and records how long it took.
+fn record(route: &str, method: &'static str, status: u16, seconds: f64) {
     HANDLES.with(|cell| {
         let mut map = cell.borrow_mut();
-        if !map.contains_key(route) {
-            map.insert(route.into(), HashMap::new());
-        }
-        let by_kind = map.get_mut(route).map(|m| {
-            m.entry((method, status))
-                .or_insert_with(|| {
-                    let route = route.to_owned();
-                    (
-                        metrics::counter!(
-                            "hallpass_http_requests_total",
-                            "route" => route.clone(),
-                            "method" => method,
-                            "status" => status.to_string()
-                        ),
-                        metrics::histogram!(
-                            "hallpass_http_request_duration_seconds",
-                            "route" => route,
-                            "method" => method
-                        ),
-                    )
-                })
-                .clone()
+        let by_kind = match map.get_mut(route) {
+            Some(by_kind) => by_kind,
+            None => map.entry(route.into()).or_default(),
+        };
+        let (requests, duration) = by_kind.entry((method, status)).or_insert_with(|| {
+            let route = route.to_owned();
+            (
+                metrics::counter!(
+                    "hallpass_http_requests_total",
+                    "route" => route.clone(),
+                    "method" => method,
+                    "status" => status.to_string()
+                ),
+                metrics::histogram!(
+                    "hallpass_http_request_duration_seconds",
+                    "route" => route,
+                    "method" => method
+                ),
+            )
         });
-        by_kind.unwrap_or_else(|| (metrics::Counter::noop(), metrics::Histogram::noop()))
-    })
+        duration.record(seconds);
+        requests.increment(1);
+    });
 }
 
-/// Counts and times each request to a matched route.
-pub async fn track(req: Request, next: Next) -> Response {
-    let Some(route) = req.extensions().get::<MatchedPath>().cloned() else {
-        return next.run(req).await;
-    };
-    let method = method_label(req.method());
-    let started = Instant::now();
-    let res = next.run(req).await;
-    let (requests, duration) = handles(route.as_str(), method, res.status().as_u16());
-    duration.record(started.elapsed().as_secs_f64());
-    requests.increment(1);
-    res
+/// The middleware that counts and times each request to a matched route (a route layer: the
+/// route's template is known).
+#[derive(Clone, Copy)]
+pub struct Track;
+
+impl Around for Track {
+    type Carry = Option<(MatchedPath, &'static str, Instant)>;
+
+    fn before(&self, req: &mut Request) -> Result<Self::Carry, Response> {
+        Ok(req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|route| (route.clone(), method_label(req.method()), Instant::now())))
+    }
+
+    fn after(carry: Self::Carry, res: &mut Response) {
+        let Some((route, method, started)) = carry else {
+            return;
+        };
+        record(
+            route.as_str(),
+            method,
+            res.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
 }
 
 /// `GET /metrics`.

@@ -12,70 +12,178 @@ use crate::config::ServerLimits;
 use crate::http::error::ApiError;
 use axum::body::Body;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use pin_project_lite::pin_project;
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
-use tower::ServiceExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
+use tower::{Layer, Service, ServiceExt};
 
-/// The request-level limits, as a middleware: the deadline and the bound on requests in flight.
+/// The outermost middleware: the bound on requests in flight (503 past it), the request deadline
+/// (408 past it), a 500 in the wire's error shape instead of a dropped connection if a handler
+/// panics, and the request's tracing span. One future around the rest of the stack, nothing boxed;
+/// the deadline's timer is only set when a request has to wait (most are answered at their first
+/// poll).
 #[derive(Clone)]
-pub struct RequestLimits {
+pub struct Front {
     deadline: Duration,
     in_flight: Arc<Semaphore>,
 }
 
-impl RequestLimits {
+impl Front {
     /// From the configuration.
-    pub fn new(limits: &ServerLimits) -> RequestLimits {
-        RequestLimits {
+    pub fn new(limits: &ServerLimits) -> Front {
+        Front {
             deadline: Duration::from_secs(limits.request_timeout),
             in_flight: Arc::new(Semaphore::new(limits.max_requests)),
         }
     }
 }
 
-/// Answers 503 when `max_requests` are in flight, and 408 past the deadline.
-pub async fn bound_requests(
-    State(limits): State<RequestLimits>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let Ok(_permit) = limits.in_flight.try_acquire() else {
-        let mut res = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SERVICE_UNAVAILABLE",
-            "The server is busy. Please try again later.",
-        )
-        .into_response();
-        res.headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, 1.into());
-        return res;
-    };
-    match tokio::time::timeout(limits.deadline, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => {
-            let mut res = ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "REQUEST_TIMEOUT",
-                "The request took too long",
-            )
-            .into_response();
-            res.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-            res
+impl<S> Layer<S> for Front {
+    type Service = FrontService<S>;
+
+    fn layer(&self, inner: S) -> FrontService<S> {
+        FrontService {
+            front: self.clone(),
+            inner,
         }
     }
+}
+
+/// [`Front`] around a service.
+#[derive(Clone)]
+pub struct FrontService<S> {
+    front: Front,
+    inner: S,
+}
+
+impl<S> Service<Request> for FrontService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = FrontFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let Ok(permit) = Arc::clone(&self.front.in_flight).try_acquire_owned() else {
+            return FrontFuture::Answered { res: Some(busy()) };
+        };
+        let span =
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path());
+        let route = span.in_scope(|| self.inner.call(req));
+        FrontFuture::Running {
+            route,
+            permit: Some(permit),
+            deadline: self.front.deadline,
+            timer: None,
+            span,
+        }
+    }
+}
+
+pin_project! {
+    /// The rest of the stack's future, bounded and watched.
+    #[project = FrontProj]
+    pub enum FrontFuture<F> {
+        /// The request is being handled.
+        Running {
+            #[pin]
+            route: F,
+            // Held until the answer is ready.
+            permit: Option<OwnedSemaphorePermit>,
+            deadline: Duration,
+            // Set the first time the route is not ready at once.
+            timer: Option<Pin<Box<Sleep>>>,
+            span: tracing::Span,
+        },
+        /// Answered without running the route.
+        Answered { res: Option<Response> },
+    }
+}
+
+impl<F> Future for FrontFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (route, permit, deadline, timer, span) = match self.project() {
+            FrontProj::Running {
+                route,
+                permit,
+                deadline,
+                timer,
+                span,
+            } => (route, permit, deadline, timer, span),
+            FrontProj::Answered { res } => return Poll::Ready(Ok(res.take().unwrap_or_default())),
+        };
+        if permit.is_none() {
+            // Polled again after it answered (which callers do not do): an empty answer.
+            return Poll::Ready(Ok(Response::default()));
+        }
+        let polled = {
+            let _entered = span.enter();
+            std::panic::catch_unwind(AssertUnwindSafe(|| route.poll(cx)))
+        };
+        let res = match polled {
+            Ok(Poll::Ready(Ok(res))) => res,
+            Ok(Poll::Pending) => {
+                let timer = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(*deadline)));
+                if timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                timed_out()
+            }
+            Err(_) => ApiError::internal("a handler panicked").into_response(),
+        };
+        *permit = None;
+        Poll::Ready(Ok(res))
+    }
+}
+
+fn busy() -> Response {
+    let mut res = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+        "The server is busy. Please try again later.",
+    )
+    .into_response();
+    res.headers_mut()
+        .insert(axum::http::header::RETRY_AFTER, 1.into());
+    res
+}
+
+fn timed_out() -> Response {
+    let mut res = ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "REQUEST_TIMEOUT",
+        "The request took too long",
+    )
+    .into_response();
+    res.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    res
 }
 
 /// Serves `app` on `listener` under the connection limits until `shutdown` resolves, then lets the

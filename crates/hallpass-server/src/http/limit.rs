@@ -20,15 +20,20 @@ use crate::http::cookies;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, Method};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
 use hallpass_core::store::{Counter, Store};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tower::{Layer, Service, ServiceExt};
 
 /// Memory shards: a request locks one of them.
 const SHARDS: usize = 16;
@@ -315,34 +320,83 @@ pub fn counted_path(matched: &str) -> &str {
     }
 }
 
-/// The middleware: counts each request to a matched route and answers 429 past its limit.
-pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !state.limiter.enabled() {
-        return next.run(req).await;
-    }
-    let Some(matched) = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned())
-    else {
-        return next.run(req).await;
-    };
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let client = client_ip(peer, req.headers(), &state.config.trusted_proxies)
-        .map_or_else(|| "no-client-address".to_owned(), bucket);
-    match state
-        .limiter
-        .check(&client, req.method(), counted_path(&matched))
-        .await
-    {
-        Ok(()) => next.run(req).await,
-        Err(refused) => {
-            tracing::info!(%client, path = %matched, "rate limited");
-            refused.into_error().into_response()
+/// The middleware (a route layer: the route's template is known): counts each request to a
+/// limited route and answers 429 past its limit. Requests to routes that are not limited, or with
+/// the limiter off, go straight to the route.
+#[derive(Clone)]
+pub struct LimitLayer(pub AppState);
+
+impl<S> Layer<S> for LimitLayer {
+    type Service = LimitService<S>;
+
+    fn layer(&self, inner: S) -> LimitService<S> {
+        LimitService {
+            state: self.0.clone(),
+            inner,
         }
+    }
+}
+
+/// [`LimitLayer`] in front of a route.
+#[derive(Clone)]
+pub struct LimitService<S> {
+    state: AppState,
+    inner: S,
+}
+
+type Boxed = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> Service<Request> for LimitService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<S::Future, Boxed>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let limiter = &self.state.limiter;
+        let counted = req
+            .extensions()
+            .get::<MatchedPath>()
+            .filter(|m| {
+                limiter.enabled()
+                    && limiter
+                        .rule(req.method(), counted_path(m.as_str()))
+                        .is_some()
+            })
+            .map(|m| m.as_str().to_owned());
+        let Some(matched) = counted else {
+            return Either::Left(self.inner.call(req));
+        };
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let client = client_ip(peer, req.headers(), &self.state.config.trusted_proxies)
+            .map_or_else(|| "no-client-address".to_owned(), bucket);
+        let state = self.state.clone();
+        // The service that was made ready goes with the request; a clone stays for the next one.
+        let clone = self.inner.clone();
+        let ready = std::mem::replace(&mut self.inner, clone);
+        Either::Right(Box::pin(async move {
+            match state
+                .limiter
+                .check(&client, req.method(), counted_path(&matched))
+                .await
+            {
+                Ok(()) => ready.oneshot(req).await,
+                Err(refused) => {
+                    tracing::info!(%client, path = %matched, "rate limited");
+                    Ok(refused.into_error().into_response())
+                }
+            }
+        }))
     }
 }
 

@@ -3,10 +3,10 @@
 //! origin; sign-in and sign-up are checked whenever the browser says where they come from; callback
 //! URLs must be trusted origins or safe relative paths.
 
+use super::around::Around;
 use super::error::{ApiError, ApiResult};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -154,24 +154,26 @@ pub fn check_request(
     Ok(())
 }
 
-/// Middleware over the Better Auth routes.
-pub async fn guard(
-    State(trusted): State<Arc<TrustedOrigins>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let full = req.uri().path();
-    // The plain REST sign-in and sign-up get the same login-CSRF checks as Better Auth's.
-    let path = match full {
-        "/auth/login" => "/sign-in/email",
-        "/auth/register" => "/sign-up/email",
-        other => other.strip_prefix("/api/auth").unwrap_or(other),
+/// The middleware over the Better Auth routes (and the plain REST ones).
+#[derive(Clone)]
+pub struct Guard(pub Arc<TrustedOrigins>);
+
+impl Around for Guard {
+    type Carry = ();
+
+    fn before(&self, req: &mut Request) -> Result<(), Response> {
+        let full = req.uri().path();
+        // The plain REST sign-in and sign-up get the same login-CSRF checks as Better Auth's.
+        let path = match full {
+            "/auth/login" => "/sign-in/email",
+            "/auth/register" => "/sign-up/email",
+            other => other.strip_prefix("/api/auth").unwrap_or(other),
+        };
+        check_request(req.method(), path, req.headers(), &self.0)
+            .map_err(axum::response::IntoResponse::into_response)
     }
-    .to_owned();
-    match check_request(req.method(), &path, req.headers(), &trusted) {
-        Ok(()) => next.run(req).await,
-        Err(e) => axum::response::IntoResponse::into_response(e),
-    }
+
+    fn after((): (), _: &mut Response) {}
 }
 
 /// Checks a `callbackURL` (403 INVALID_CALLBACK_URL when it is neither trusted nor a safe path).

@@ -47,7 +47,7 @@ pub fn router(enabled: bool) -> Router<AppState> {
 /// `GET /error` under `/api/auth`: part of Better Auth's API, so served even when the pages are off.
 pub fn api_router() -> Router<AppState> {
     Router::new()
-        .route("/error", get(error_page::show))
+        .route("/api/auth/error", get(error_page::show))
         .layer(map_response(headers::protect))
 }
 

@@ -47,7 +47,7 @@ pub struct Readiness {
 /// Better Auth's liveness answer.
 #[utoipa::path(
     get,
-    path = "/ok",
+    path = "/api/auth/ok",
     tag = crate::openapi::tag::BETTER_AUTH,
     responses((status = 200, description = "Alive", body = OkBody)),
 )]

@@ -50,7 +50,7 @@ pub struct Jwk {
 /// A JWT about the signed-in user.
 #[utoipa::path(
     get,
-    path = "/token",
+    path = "/api/auth/token",
     tag = crate::openapi::tag::BETTER_AUTH,
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -67,7 +67,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<R
 /// The JWKS that verifies hallpass JWTs.
 #[utoipa::path(
     get,
-    path = "/jwks",
+    path = "/api/auth/jwks",
     tag = crate::openapi::tag::BETTER_AUTH,
     responses(
         (status = 200, description = "The key set", body = Jwks,

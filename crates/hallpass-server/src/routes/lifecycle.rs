@@ -118,7 +118,7 @@ pub struct RequestResetResponse {
 /// Mails a password-reset link when the address has an account; answers the same either way.
 #[utoipa::path(
     post,
-    path = "/request-password-reset",
+    path = "/api/auth/request-password-reset",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = RequestResetBody, content_type = "application/json"),
     responses(
@@ -184,7 +184,7 @@ pub struct CallbackQuery {
 /// `callbackURL?error=INVALID_TOKEN`.
 #[utoipa::path(
     get,
-    path = "/reset-password/{token}",
+    path = "/api/auth/reset-password/{token}",
     tag = crate::openapi::tag::BETTER_AUTH,
     params(("token" = String, Path, description = "The mailed token"), CallbackQuery),
     responses(
@@ -239,7 +239,7 @@ pub struct TokenQuery {
 /// Sets a new password with a mailed token (once); ends the user's sessions.
 #[utoipa::path(
     post,
-    path = "/reset-password",
+    path = "/api/auth/reset-password",
     tag = crate::openapi::tag::BETTER_AUTH,
     params(TokenQuery),
     request_body(content = ResetPasswordBody, content_type = "application/json"),
@@ -286,7 +286,7 @@ pub struct SendVerificationBody {
 /// same (and takes at least 500 ms) whether or not the address has an account.
 #[utoipa::path(
     post,
-    path = "/send-verification-email",
+    path = "/api/auth/send-verification-email",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = SendVerificationBody, content_type = "application/json"),
     responses(
@@ -370,7 +370,7 @@ pub struct VerifyQuery {
 /// The mailed verification link: verifies the address (or moves the account to a new one).
 #[utoipa::path(
     get,
-    path = "/verify-email",
+    path = "/api/auth/verify-email",
     tag = crate::openapi::tag::BETTER_AUTH,
     params(VerifyQuery),
     responses(
@@ -468,7 +468,7 @@ pub struct ChangeEmailBody {
 /// answers the same and changes nothing.
 #[utoipa::path(
     post,
-    path = "/change-email",
+    path = "/api/auth/change-email",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = ChangeEmailBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -540,7 +540,7 @@ pub struct DeleteUserResponse {
 /// Deletes the signed-in user with their sessions and accounts.
 #[utoipa::path(
     post,
-    path = "/delete-user",
+    path = "/api/auth/delete-user",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = DeleteUserBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -599,7 +599,7 @@ pub struct VerifyPasswordBody {
 /// Checks the signed-in user's password.
 #[utoipa::path(
     post,
-    path = "/verify-password",
+    path = "/api/auth/verify-password",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = VerifyPasswordBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -649,7 +649,7 @@ pub struct AccountBody {
 /// The signed-in user's sign-in methods.
 #[utoipa::path(
     get,
-    path = "/list-accounts",
+    path = "/api/auth/list-accounts",
     tag = crate::openapi::tag::BETTER_AUTH,
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -681,7 +681,7 @@ async fn list_accounts(State(state): State<AppState>, headers: HeaderMap) -> Api
 /// nothing to change.
 #[utoipa::path(
     post,
-    path = "/update-session",
+    path = "/api/auth/update-session",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = Object, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),

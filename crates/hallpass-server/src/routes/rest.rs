@@ -177,7 +177,7 @@ async fn signed_in(
 /// Creates a user with a password and signs them in.
 #[utoipa::path(
     post,
-    path = "/register",
+    path = "/auth/register",
     tag = crate::openapi::tag::REST,
     request_body(content = RegisterBody, content_type = "application/json"),
     responses(
@@ -226,7 +226,7 @@ async fn register(
 /// Checks an email and password and opens a session.
 #[utoipa::path(
     post,
-    path = "/login",
+    path = "/auth/login",
     tag = crate::openapi::tag::REST,
     request_body(content = LoginBody, content_type = "application/json"),
     responses(
@@ -265,7 +265,7 @@ async fn login(
 /// Ends the session the request presents (the one a JWT's `sid` names, for a JWT).
 #[utoipa::path(
     post,
-    path = "/logout",
+    path = "/auth/logout",
     tag = crate::openapi::tag::REST,
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -292,7 +292,7 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
 /// The reader with the profile.
 #[utoipa::path(
     get,
-    path = "/me",
+    path = "/auth/me",
     tag = crate::openapi::tag::REST,
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -311,7 +311,7 @@ async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
 /// A partial update of the name and profile fields; answers the updated user.
 #[utoipa::path(
     put,
-    path = "/profile",
+    path = "/auth/profile",
     tag = crate::openapi::tag::REST,
     request_body(content = UpdateProfileBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -351,7 +351,7 @@ async fn update_profile(
 /// The profile questions, so front ends render them without knowing the configuration.
 #[utoipa::path(
     get,
-    path = "/profile-schema",
+    path = "/auth/profile-schema",
     tag = crate::openapi::tag::REST,
     responses(
         (status = 200, description = "The configured profile fields", body = ProfileSchemaResponse,

@@ -58,7 +58,7 @@ fn flag(query: &HashMap<String, String>, key: &str) -> bool {
 /// there is none.
 #[utoipa::path(
     get,
-    path = "/get-session",
+    path = "/api/auth/get-session",
     tag = crate::openapi::tag::BETTER_AUTH,
     params(
         ("disableRefresh" = Option<String>, Query, description = "Any non-empty value: do not extend the session"),
@@ -137,7 +137,7 @@ fn session_answer(mut headers: HeaderMap, body: Arc<[u8]>, jwt: &str) -> Respons
 /// Better Auth answers POST only with `deferSessionRefresh`, which hallpass does not use.
 #[utoipa::path(
     post,
-    path = "/get-session",
+    path = "/api/auth/get-session",
     tag = crate::openapi::tag::BETTER_AUTH,
     responses(
         (status = 403, description = "Cookies without a trusted origin: MISSING_OR_NULL_ORIGIN, INVALID_ORIGIN", body = ErrorBody),
@@ -155,7 +155,7 @@ async fn get_session_post() -> ApiError {
 /// Ends the session of the request, if any, and expires the cookies.
 #[utoipa::path(
     post,
-    path = "/sign-out",
+    path = "/api/auth/sign-out",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = Option<SignOutBody>, content_type = "application/json"),
     security((), ("bearer" = []), ("session_cookie" = [])),
@@ -188,7 +188,7 @@ async fn sign_out(
 /// The user's unexpired sessions; needs a fresh session (younger than a day by default).
 #[utoipa::path(
     get,
-    path = "/list-sessions",
+    path = "/api/auth/list-sessions",
     tag = crate::openapi::tag::BETTER_AUTH,
     security(("bearer" = []), ("session_cookie" = [])),
     responses(
@@ -207,7 +207,7 @@ async fn list_sessions(State(state): State<AppState>, headers: HeaderMap) -> Api
 /// Ends one of the user's sessions; always `{"status": true}`.
 #[utoipa::path(
     post,
-    path = "/revoke-session",
+    path = "/api/auth/revoke-session",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = RevokeSessionBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -241,7 +241,7 @@ async fn revoke_session(
 /// Ends every session of the user, this one included.
 #[utoipa::path(
     post,
-    path = "/revoke-sessions",
+    path = "/api/auth/revoke-sessions",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = Option<EmptyBody>, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -272,7 +272,7 @@ async fn revoke_sessions(
 /// Ends every session of the user but this one.
 #[utoipa::path(
     post,
-    path = "/revoke-other-sessions",
+    path = "/api/auth/revoke-other-sessions",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = Option<EmptyBody>, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),

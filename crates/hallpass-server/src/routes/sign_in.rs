@@ -54,7 +54,7 @@ pub struct SignInResponse {
 /// Checks an email and password and opens a session.
 #[utoipa::path(
     post,
-    path = "/sign-in/email",
+    path = "/api/auth/sign-in/email",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(
         content = SignInBody,

@@ -58,7 +58,7 @@ pub struct SignUpResponse {
 /// Creates a user with a password and signs them in.
 #[utoipa::path(
     post,
-    path = "/sign-up/email",
+    path = "/api/auth/sign-up/email",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(
         content = SignUpBody,

@@ -58,7 +58,7 @@ pub struct ChangePasswordResponse {
 /// Changes the name, picture and profile fields of the signed-in user.
 #[utoipa::path(
     post,
-    path = "/update-user",
+    path = "/api/auth/update-user",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = UpdateUserBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),
@@ -89,7 +89,7 @@ async fn update_user(
 /// Changes the password after checking the current one.
 #[utoipa::path(
     post,
-    path = "/change-password",
+    path = "/api/auth/change-password",
     tag = crate::openapi::tag::BETTER_AUTH,
     request_body(content = ChangePasswordBody, content_type = "application/json"),
     security(("bearer" = []), ("session_cookie" = [])),

@@ -428,3 +428,34 @@ async fn hallpass_trusted_origins_replaces_the_default_front_end() {
         Some(docs)
     );
 }
+
+/// The REST aliases get the login-CSRF checks of the routes they mirror: a page on another site
+/// cannot sign a visitor in or up through `/auth/login` or `/auth/register` either.
+#[tokio::test]
+async fn rest_login_and_register_from_an_untrusted_origin_are_refused() {
+    let app = spawn_app().await;
+    app.signed_up("ada@example.com").await;
+
+    for (path, body) in [
+        (
+            "/auth/login",
+            json!({"email": "ada@example.com", "password": PASSWORD}),
+        ),
+        (
+            "/auth/register",
+            json!({"name": "M", "email": "m@example.com", "password": PASSWORD}),
+        ),
+    ] {
+        let response = app
+            .send(
+                app.raw()
+                    .post(format!("{}{path}", app.address))
+                    .header("origin", EVIL)
+                    .json(&body),
+            )
+            .await;
+        response.assert_error(StatusCode::FORBIDDEN, "INVALID_ORIGIN");
+    }
+    assert_eq!(app.count("select count(*) from session").await, 1);
+    assert_eq!(app.count("select count(*) from \"user\"").await, 1);
+}
