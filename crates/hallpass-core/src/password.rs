@@ -6,9 +6,12 @@
 //! CPU share of a normal thread when both want a core), so the executor's threads win a core from
 //! them and hashing gets mostly the time left over; that is what lets the pool have as many threads
 //! as there are cores. Not the lowest (nice 19, a seventieth): on a machine busy with other work,
-//! sign-ins would then all but stop. Each thread keeps its scrypt working memory
-//! (32 MiB) from one hash to the next, wiped with zeros after every hash, and frees it after
-//! [`SCRATCH_IDLE`] without work.
+//! sign-ins would then all but stop. A thread takes up to [`DERIVATIONS_AT_ONCE`] (two)
+//! waiting scrypt derivations at once and runs them interleaved (`hallpass_scrypt::scrypt_many`):
+//! two take about the time of one, so under a storm of sign-ins each core hashes about twice as
+//! many. Each thread keeps its scrypt working memory (32 MiB per derivation, so up to 64 MiB) from
+//! one hash to the next, wiped with zeros after every hash, and frees it after [`SCRATCH_IDLE`]
+//! without work.
 
 use crate::error::DomainError;
 use argon2::{password_hash::PasswordHasher as _, password_hash::PasswordVerifier as _, Argon2};
@@ -179,8 +182,29 @@ fn decoy_hash(algorithm: Algorithm) -> String {
     }
 }
 
-/// A job runs on a hashing thread with that thread's scrypt working memory.
-type Job = Box<dyn FnOnce(&mut Scratch) + Send + 'static>;
+/// How many waiting scrypt derivations a hashing thread takes at once (run interleaved by
+/// `hallpass_scrypt::scrypt_many`). Two cost about the time of one, in 32 MiB of working memory
+/// each (`bench/scrypt/README.md`); a third would save little more CPU and make all three wait
+/// half as long again.
+pub const DERIVATIONS_AT_ONCE: usize = 2;
+
+/// What a hashing thread is handed.
+struct Job {
+    queued: std::time::Instant,
+    work: Work,
+}
+
+enum Work {
+    /// An scrypt key with Better Auth's parameters from an NFKC-normalized password: the common
+    /// case (every sign-up, sign-in and decoy), and the one that can share a thread's time.
+    Derive {
+        password: String,
+        salt: Vec<u8>,
+        done: Box<dyn FnOnce(Option<[u8; SCRYPT_LEN]>) + Send + 'static>,
+    },
+    /// Anything else, with the thread's scrypt working memory (Argon2id).
+    Run(Box<dyn FnOnce(&mut Scratch) + Send + 'static>),
+}
 
 /// The jobs waiting for a hashing thread: a bounded queue that any idle thread takes from. Idle
 /// threads wait on the condition variable (not on the lock), each with its own timeout, so each
@@ -189,6 +213,10 @@ struct Queue {
     state: Mutex<QueueState>,
     ready: Condvar,
     capacity: usize,
+    /// Jobs queued and not started yet (the `hallpass_hash_queue_depth` gauge).
+    waiting: std::sync::atomic::AtomicI64,
+    /// Derivations that ran alongside another on one thread (`hallpass_hash_paired_total`).
+    paired: std::sync::atomic::AtomicU64,
 }
 
 struct QueueState {
@@ -206,12 +234,15 @@ impl Queue {
 
     /// Queues a job, or gives it back at once if `capacity` jobs are already waiting.
     fn try_push(&self, job: Job) -> Result<(), Job> {
+        use std::sync::atomic::Ordering::Relaxed;
         let mut state = self.lock();
         if state.closed || state.jobs.len() >= self.capacity {
             return Err(job);
         }
         state.jobs.push_back(job);
+        let depth = self.waiting.fetch_add(1, Relaxed) + 1;
         drop(state);
+        metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
         self.ready.notify_one();
         Ok(())
     }
@@ -219,6 +250,16 @@ impl Queue {
     fn close(&self) {
         self.lock().closed = true;
         self.ready.notify_all();
+    }
+
+    /// Counts a job as started.
+    fn started(&self, queued: std::time::Instant) {
+        let depth = self
+            .waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed)
+            - 1;
+        metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
+        metrics::histogram!("hallpass_hash_wait_seconds").record(queued.elapsed().as_secs_f64());
     }
 
     /// The next job for a hashing thread, waiting as long as it takes; `None` once the pool is
@@ -254,6 +295,18 @@ impl Queue {
             }
         }
     }
+
+    /// The next job if it is a derivation waiting now (never waits, never reorders the queue).
+    fn next_derivation(&self) -> Option<Job> {
+        let mut state = self.lock();
+        match state.jobs.front() {
+            Some(Job {
+                work: Work::Derive { .. },
+                ..
+            }) => state.jobs.pop_front(),
+            _ => None,
+        }
+    }
 }
 
 /// Lowers the calling thread's scheduling priority to [`HASH_NICENESS`] (Linux, where the nice
@@ -284,18 +337,78 @@ fn work(queue: &Queue) {
     lower_priority();
     let mut scratch = Scratch::new();
     while let Some(job) = queue.next(&mut scratch) {
-        job(&mut scratch);
+        queue.started(job.queued);
+        let began = std::time::Instant::now();
+        match job.work {
+            Work::Run(run) => {
+                run(&mut scratch);
+                metrics::histogram!("hallpass_hash_seconds").record(began.elapsed().as_secs_f64());
+            }
+            Work::Derive {
+                password,
+                salt,
+                done,
+            } => {
+                let mut batch = vec![(password, salt, done)];
+                while batch.len() < DERIVATIONS_AT_ONCE {
+                    let Some(Job {
+                        queued,
+                        work:
+                            Work::Derive {
+                                password,
+                                salt,
+                                done,
+                            },
+                    }) = queue.next_derivation()
+                    else {
+                        break;
+                    };
+                    queue.started(queued);
+                    batch.push((password, salt, done));
+                }
+                derive_batch(&mut scratch, batch, queue);
+                metrics::histogram!("hallpass_hash_seconds").record(began.elapsed().as_secs_f64());
+            }
+        }
+    }
+}
+
+type Derivation = (
+    String,
+    Vec<u8>,
+    Box<dyn FnOnce(Option<[u8; SCRYPT_LEN]>) + Send + 'static>,
+);
+
+/// Derives the keys of `batch` together on this thread and hands each to its job.
+fn derive_batch(scratch: &mut Scratch, batch: Vec<Derivation>, queue: &Queue) {
+    let mut keys = vec![[0u8; SCRYPT_LEN]; batch.len()];
+    let mut jobs: Vec<hallpass_scrypt::Job<'_>> = batch
+        .iter()
+        .zip(keys.iter_mut())
+        .map(|((password, salt, _), key)| hallpass_scrypt::Job::new(password.as_bytes(), salt, key))
+        .collect();
+    let derived =
+        hallpass_scrypt::scrypt_many(scratch, &mut jobs, SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P).is_ok();
+    drop(jobs);
+    if batch.len() > 1 {
+        let paired = batch.len() as u64;
+        queue
+            .paired
+            .fetch_add(paired, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("hallpass_hash_paired_total").increment(paired);
+    }
+    for ((_, _, done), key) in batch.into_iter().zip(keys) {
+        done(derived.then_some(key));
     }
 }
 
 /// A fixed set of threads that run password hashing, fed by a bounded queue. When the queue is
 /// full, new work is refused at once ([`DomainError::Busy`]) instead of piling up. The threads run
-/// at the lowest scheduling priority and keep scrypt's working memory between hashes (see the
-/// module documentation). Dropping the pool lets the threads finish the queued jobs and exit.
+/// at a lower scheduling priority, keep scrypt's working memory between hashes (see the module
+/// documentation) and take up to [`DERIVATIONS_AT_ONCE`] waiting scrypt derivations at a time.
+/// Dropping the pool lets the threads finish the queued jobs and exit.
 pub struct HashPool {
     queue: Arc<Queue>,
-    /// Jobs queued and not started yet (the `hallpass_hash_queue_depth` gauge).
-    waiting: Arc<std::sync::atomic::AtomicI64>,
     algorithm: Algorithm,
     decoys: Arc<[String; 2]>,
 }
@@ -316,6 +429,8 @@ impl HashPool {
             }),
             ready: Condvar::new(),
             capacity: queue.max(1),
+            waiting: std::sync::atomic::AtomicI64::new(0),
+            paired: std::sync::atomic::AtomicU64::new(0),
         });
         for n in 0..workers.max(1) {
             let shared = Arc::clone(&queue);
@@ -330,7 +445,6 @@ impl HashPool {
         }
         Ok(HashPool {
             queue,
-            waiting: Arc::new(std::sync::atomic::AtomicI64::new(0)),
             algorithm,
             decoys: Arc::new([
                 decoy_hash(Algorithm::Scrypt),
@@ -339,41 +453,74 @@ impl HashPool {
         })
     }
 
+    /// Queues `work` for a hashing thread and waits for it.
+    async fn submit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(oneshot::Sender<T>) -> Work,
+    ) -> Result<T, DomainError> {
+        let (tx, rx) = oneshot::channel();
+        let job = Job {
+            queued: std::time::Instant::now(),
+            work: work(tx),
+        };
+        if self.queue.try_push(job).is_err() {
+            metrics::counter!("hallpass_hash_refused_total").increment(1);
+            return Err(DomainError::Busy);
+        }
+        rx.await.map_err(|_| DomainError::Busy)
+    }
+
+    /// Runs `work` on a hashing thread, with its scrypt working memory.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Scratch) -> T + Send + 'static,
     ) -> Result<T, DomainError> {
-        use std::sync::atomic::Ordering::Relaxed;
-        let (tx, rx) = oneshot::channel();
-        let queued = std::time::Instant::now();
-        let waiting = Arc::clone(&self.waiting);
-        let job: Job = Box::new(move |scratch| {
-            let depth = waiting.fetch_sub(1, Relaxed) - 1;
-            metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
-            metrics::histogram!("hallpass_hash_wait_seconds")
-                .record(queued.elapsed().as_secs_f64());
-            let started = std::time::Instant::now();
-            let out = work(scratch);
-            metrics::histogram!("hallpass_hash_seconds").record(started.elapsed().as_secs_f64());
-            let _ = tx.send(out);
-        });
-        let depth = self.waiting.fetch_add(1, Relaxed) + 1;
-        if self.queue.try_push(job).is_err() {
-            self.waiting.fetch_sub(1, Relaxed);
-            metrics::counter!("hallpass_hash_refused_total").increment(1);
-            return Err(DomainError::Busy);
-        }
-        metrics::gauge!("hallpass_hash_queue_depth").set(depth as f64);
-        rx.await.map_err(|_| DomainError::Busy)
+        self.submit(|tx| {
+            Work::Run(Box::new(move |scratch| {
+                let _ = tx.send(work(scratch));
+            }))
+        })
+        .await
+    }
+
+    /// The scrypt key of `password` (NFKC-normalized here) and `salt`, derived on a hashing
+    /// thread, possibly alongside another; `None` if the derivation failed.
+    async fn derive(
+        &self,
+        password: &str,
+        salt: &[u8],
+    ) -> Result<Option<[u8; SCRYPT_LEN]>, DomainError> {
+        let password: String = password.nfkc().collect();
+        let salt = salt.to_vec();
+        self.submit(|tx| Work::Derive {
+            password,
+            salt,
+            done: Box::new(move |key| {
+                let _ = tx.send(key);
+            }),
+        })
+        .await
     }
 
     /// Hashes a new password with the configured algorithm.
     pub async fn hash(&self, password: &str) -> Result<String, DomainError> {
-        let password = password.to_owned();
-        let algorithm = self.algorithm;
-        self.run(move |scratch| hash_in(scratch, &password, algorithm))
-            .await?
-            .ok_or_else(|| DomainError::Internal("password hashing failed".into()))
+        let hashed = match self.algorithm {
+            Algorithm::Scrypt => {
+                let mut raw = [0u8; 16];
+                OsRng.fill_bytes(&mut raw);
+                // The salt is the hex *string*; its ASCII bytes are the scrypt salt.
+                let salt = hex::encode(raw);
+                self.derive(password, salt.as_bytes())
+                    .await?
+                    .map(|key| format!("{salt}:{}", hex::encode(key)))
+            }
+            Algorithm::Argon2id => {
+                let password = password.to_owned();
+                self.run(move |scratch| hash_in(scratch, &password, Algorithm::Argon2id))
+                    .await?
+            }
+        };
+        hashed.ok_or_else(|| DomainError::Internal("password hashing failed".into()))
     }
 
     /// The algorithm new hashes use.
@@ -389,18 +536,30 @@ impl HashPool {
         stored: Option<&str>,
         decoy: Algorithm,
     ) -> Result<bool, DomainError> {
-        let password = password.to_owned();
-        let real = stored.map(str::to_owned);
-        let decoys = Arc::clone(&self.decoys);
-        self.run(move |scratch| match real {
-            Some(hash) => verify_in(scratch, &password, &hash),
-            None => {
-                let index = usize::from(decoy == Algorithm::Argon2id);
-                let _ = verify_in(scratch, &password, &decoys[index]);
-                false
-            }
-        })
-        .await
+        let hash = match stored {
+            Some(hash) => hash,
+            None => &self.decoys[usize::from(decoy == Algorithm::Argon2id)],
+        };
+        if algorithm_of(hash) == Algorithm::Argon2id {
+            let (password, hash) = (password.to_owned(), hash.to_owned());
+            let matched = self
+                .run(move |scratch| verify_in(scratch, &password, &hash))
+                .await?;
+            return Ok(matched && stored.is_some());
+        }
+        // A malformed scrypt hash matches nothing (real accounts never hold one).
+        let Some((salt, key_hex)) = hash.split_once(':') else {
+            return Ok(false);
+        };
+        let expected = match hex::decode(key_hex) {
+            Ok(key) if key.len() == SCRYPT_LEN => key,
+            _ => return Ok(false),
+        };
+        let matched = match self.derive(password, salt.as_bytes()).await? {
+            Some(key) => bool::from(key.ct_eq(&expected)),
+            None => false,
+        };
+        Ok(matched && stored.is_some())
     }
 }
 
@@ -584,7 +743,62 @@ mod tests {
             assert!(hashes.insert(hash));
         }
         assert_eq!(hashes.len(), 12);
-        assert_eq!(pool.waiting.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(
+            pool.queue
+                .waiting
+                .load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
+    }
+
+    /// Derivations waiting together run two at a time on one thread, each getting its own
+    /// answer (the right password verifies, wrong ones and decoys do not).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn waiting_derivations_run_in_pairs_each_with_its_own_answer() {
+        let pool = HashPool::start(1, 64, Algorithm::Scrypt).map_err(|e| e.to_string());
+        let pool = Arc::new(pool.unwrap_or_else(|e| unreachable_in_test(&e)));
+        let hash = pool.hash("the password").await.unwrap();
+        assert_eq!(
+            pool.queue.paired.load(std::sync::atomic::Ordering::Relaxed),
+            0
+        );
+        // Keep the only thread busy while six verifications queue up behind it.
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let blocker = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move { pool.run(move |_| hold.recv().is_ok()).await })
+        };
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let pool = Arc::clone(&pool);
+            let hash = hash.clone();
+            tasks.push(tokio::spawn(async move {
+                let (password, stored) = match i % 3 {
+                    0 => ("the password", Some(hash)),
+                    1 => ("not the password", Some(hash)),
+                    _ => ("the password", None),
+                };
+                pool.verify(password, stored.as_deref(), Algorithm::Scrypt)
+                    .await
+            }));
+        }
+        while pool
+            .queue
+            .waiting
+            .load(std::sync::atomic::Ordering::Relaxed)
+            < 6
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        release.send(()).unwrap();
+        assert_eq!(blocker.await.unwrap().ok(), Some(true));
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap().ok(), Some(i % 3 == 0), "job {i}");
+        }
+        assert_eq!(
+            pool.queue.paired.load(std::sync::atomic::Ordering::Relaxed),
+            6
+        );
     }
 
     #[tokio::test]
