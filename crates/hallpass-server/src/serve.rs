@@ -250,3 +250,90 @@ pub async fn serve(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn front(max_requests: usize) -> Front {
+        Front {
+            deadline: Duration::from_millis(200),
+            in_flight: Arc::new(Semaphore::new(max_requests)),
+        }
+    }
+
+    async fn answer<S>(service: &mut S) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible>,
+    {
+        let Ok(res) = service
+            .ready()
+            .await
+            .map(|s| s.call(Request::new(Body::empty())));
+        let Ok(res) = res.await;
+        res
+    }
+
+    /// A route that panics is answered 500 in the wire's error shape, and its slot among the
+    /// requests in flight is given back (with room for one, the next request still runs).
+    #[tokio::test]
+    async fn a_panicking_route_is_answered_500_and_frees_its_slot() {
+        let mut service = front(1).layer(tower::service_fn(|_: Request| async {
+            std::panic::panic_any("a route panicked");
+            #[allow(unreachable_code)]
+            Ok::<Response, Infallible>(Response::default())
+        }));
+        for _ in 0..2 {
+            let res = answer(&mut service).await;
+            assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            let body = axum::body::to_bytes(res.into_body(), 1024).await;
+            let body = body.map(|b| String::from_utf8_lossy(&b).into_owned());
+            assert!(body.is_ok_and(|b| b.contains("INTERNAL_SERVER_ERROR")));
+        }
+    }
+
+    /// A route still waiting at the deadline is answered 408 and its connection closed; one that
+    /// answers at once never starts a timer.
+    #[tokio::test]
+    async fn a_route_past_the_deadline_is_answered_408() {
+        let mut slow = front(4).layer(tower::service_fn(|_: Request| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<Response, Infallible>(Response::default())
+        }));
+        let res = answer(&mut slow).await;
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(
+            res.headers().get(axum::http::header::CONNECTION),
+            Some(&axum::http::HeaderValue::from_static("close"))
+        );
+        let mut quick = front(4).layer(tower::service_fn(|_: Request| async {
+            Ok::<Response, Infallible>(Response::default())
+        }));
+        assert_eq!(answer(&mut quick).await.status(), StatusCode::OK);
+    }
+
+    /// Past `max_requests` in flight, a request is answered 503 at once with Retry-After.
+    #[tokio::test]
+    async fn past_the_bound_a_request_is_answered_503() {
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let held = Arc::clone(&gate);
+        let mut service = front(1).layer(tower::service_fn(move |_: Request| {
+            let held = Arc::clone(&held);
+            async move {
+                held.notified().await;
+                Ok::<Response, Infallible>(Response::default())
+            }
+        }));
+        let Ok(first) = service
+            .ready()
+            .await
+            .map(|s| s.call(Request::new(Body::empty())));
+        let first = tokio::spawn(first);
+        let res = answer(&mut service).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(res.headers().contains_key(axum::http::header::RETRY_AFTER));
+        gate.notify_one();
+        assert!(matches!(first.await, Ok(Ok(r)) if r.status() == StatusCode::OK));
+    }
+}
