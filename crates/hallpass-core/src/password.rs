@@ -9,9 +9,9 @@
 //! sign-ins would then all but stop. A thread takes up to [`DERIVATIONS_AT_ONCE`] (two)
 //! waiting scrypt derivations at once and runs them interleaved (`hallpass_scrypt::scrypt_many`):
 //! two take about the time of one, so under a storm of sign-ins each core hashes about twice as
-//! many. Each thread keeps its scrypt working memory (32 MiB per derivation, so up to 64 MiB) from
-//! one hash to the next, wiped with zeros after every hash, and frees it after [`SCRATCH_IDLE`]
-//! without work.
+//! many. Each thread keeps its scrypt working memory (32 MiB per derivation: 64 MiB while pairs
+//! run, back to 32 MiB at the next lone hash) from one hash to the next, wiped with zeros after
+//! every hash, and frees it after [`SCRATCH_IDLE`] without work.
 
 use crate::error::DomainError;
 use argon2::{password_hash::PasswordHasher as _, password_hash::PasswordVerifier as _, Argon2};
@@ -379,8 +379,16 @@ type Derivation = (
     Box<dyn FnOnce(Option<[u8; SCRYPT_LEN]>) + Send + 'static>,
 );
 
+/// Bytes of scrypt working memory one derivation needs (`V`: 128 * r * N; the rest is small).
+const ONE_DERIVATION_BYTES: usize = 128 * SCRYPT_R as usize * (1 << SCRYPT_LOG_N);
+
 /// Derives the keys of `batch` together on this thread and hands each to its job.
 fn derive_batch(scratch: &mut Scratch, batch: Vec<Derivation>, queue: &Queue) {
+    if batch.len() == 1 && scratch.bytes_held() > ONE_DERIVATION_BYTES * 3 / 2 {
+        // Sized for a pair that is over: give the pair's memory back rather than keep 64 MiB for
+        // one hash (a fresh 32 MiB costs a few milliseconds of page faults).
+        *scratch = Scratch::new();
+    }
     let mut keys = vec![[0u8; SCRYPT_LEN]; batch.len()];
     let mut jobs: Vec<hallpass_scrypt::Job<'_>> = batch
         .iter()
@@ -798,6 +806,17 @@ mod tests {
         assert_eq!(
             pool.queue.paired.load(std::sync::atomic::Ordering::Relaxed),
             6
+        );
+        // The thread held memory for a pair; a lone hash after it keeps only one's worth.
+        let held = pool.run(|s| s.bytes_held()).await.unwrap();
+        assert!(held >= 2 * ONE_DERIVATION_BYTES, "{held}");
+        pool.verify("the password", Some(&hash), Algorithm::Scrypt)
+            .await
+            .unwrap();
+        let held = pool.run(|s| s.bytes_held()).await.unwrap();
+        assert!(
+            (ONE_DERIVATION_BYTES..ONE_DERIVATION_BYTES * 3 / 2).contains(&held),
+            "{held}"
         );
     }
 
