@@ -217,6 +217,13 @@ struct Queue {
     waiting: std::sync::atomic::AtomicI64,
     /// Derivations that ran alongside another on one thread (`hallpass_hash_paired_total`).
     paired: std::sync::atomic::AtomicU64,
+    /// Scrypt working memory the threads hold, all of it touched (`hallpass_hash_scratch_bytes`):
+    /// updated when a job ends and when idle memory is freed, so it leads the resident set only
+    /// while a hash is running (`hallpass_hash_running`). Lets a soak tell this memory, which
+    /// comes and goes with sign-ins, from the rest.
+    scratch_bytes: std::sync::atomic::AtomicI64,
+    /// Threads running a job now (`hallpass_hash_running`).
+    running: std::sync::atomic::AtomicI64,
 }
 
 struct QueueState {
@@ -265,7 +272,7 @@ impl Queue {
     /// The next job for a hashing thread, waiting as long as it takes; `None` once the pool is
     /// dropped and the queue drained. While `scratch` holds memory the wait is in steps of
     /// [`SCRATCH_IDLE`], and a step that ends with no job frees it.
-    fn next(&self, scratch: &mut Scratch) -> Option<Job> {
+    fn next(&self, scratch: &mut Scratch, held: &mut usize) -> Option<Job> {
         let mut state = self.lock();
         loop {
             if let Some(job) = state.jobs.pop_front() {
@@ -291,9 +298,33 @@ impl Queue {
                 // executor's threads take this lock to queue jobs. (It holds only zeros.)
                 drop(state);
                 *scratch = Scratch::new();
+                self.scratch_changed(held, 0);
                 state = self.lock();
             }
         }
+    }
+
+    /// Records that a thread's scratch space went from `*held` bytes to `now`.
+    fn scratch_changed(&self, held: &mut usize, now: usize) {
+        if *held == now {
+            return;
+        }
+        let delta = now as i64 - *held as i64;
+        *held = now;
+        let total = self
+            .scratch_bytes
+            .fetch_add(delta, std::sync::atomic::Ordering::Relaxed)
+            + delta;
+        metrics::gauge!("hallpass_hash_scratch_bytes").set(total as f64);
+    }
+
+    /// Counts a thread as running a job (`by` 1) or done with it (-1).
+    fn running(&self, by: i64) {
+        let now = self
+            .running
+            .fetch_add(by, std::sync::atomic::Ordering::Relaxed)
+            + by;
+        metrics::gauge!("hallpass_hash_running").set(now as f64);
     }
 
     /// The next job if it is a derivation waiting now (never waits, never reorders the queue).
@@ -336,8 +367,10 @@ const HASH_PRIORITY: u8 = 22;
 fn work(queue: &Queue) {
     lower_priority();
     let mut scratch = Scratch::new();
-    while let Some(job) = queue.next(&mut scratch) {
+    let mut held = 0;
+    while let Some(job) = queue.next(&mut scratch, &mut held) {
         queue.started(job.queued);
+        queue.running(1);
         let began = std::time::Instant::now();
         match job.work {
             Work::Run(run) => {
@@ -370,6 +403,8 @@ fn work(queue: &Queue) {
                 metrics::histogram!("hallpass_hash_seconds").record(began.elapsed().as_secs_f64());
             }
         }
+        queue.scratch_changed(&mut held, scratch.bytes_held());
+        queue.running(-1);
     }
 }
 
@@ -439,6 +474,8 @@ impl HashPool {
             capacity: queue.max(1),
             waiting: std::sync::atomic::AtomicI64::new(0),
             paired: std::sync::atomic::AtomicU64::new(0),
+            scratch_bytes: std::sync::atomic::AtomicI64::new(0),
+            running: std::sync::atomic::AtomicI64::new(0),
         });
         for n in 0..workers.max(1) {
             let shared = Arc::clone(&queue);
@@ -810,6 +847,7 @@ mod tests {
         // The thread held memory for a pair; a lone hash after it keeps only one's worth.
         let held = pool.run(|s| s.bytes_held()).await.unwrap();
         assert!(held >= 2 * ONE_DERIVATION_BYTES, "{held}");
+        reported_scratch_settles_at(&pool, held).await;
         pool.verify("the password", Some(&hash), Algorithm::Scrypt)
             .await
             .unwrap();
@@ -828,11 +866,13 @@ mod tests {
         pool.hash("a password").await.unwrap();
         let held = pool.run(|s| s.bytes_held()).await.unwrap();
         assert!(held >= 128 * 16 * 16384, "{held}");
+        reported_scratch_settles_at(&pool, held).await;
         pool.verify("a password", None, Algorithm::Scrypt)
             .await
             .unwrap();
         assert_eq!(pool.run(|s| s.bytes_held()).await.ok(), Some(held));
         tokio::time::sleep(SCRATCH_IDLE + Duration::from_millis(700)).await;
+        reported_scratch_settles_at(&pool, 0).await;
         assert_eq!(pool.run(|s| s.bytes_held()).await.ok(), Some(0));
 
         // Linux: field 19 of /proc/thread-self/stat is the thread's nice value.
@@ -864,6 +904,29 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("hashing threads still running after the pool was dropped");
+    }
+
+    /// Waits (up to a second: a job's answer is sent before its thread counts its memory) for
+    /// the pool to report `bytes` of scratch memory and no thread running, and fails otherwise.
+    async fn reported_scratch_settles_at(pool: &HashPool, bytes: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let reported = || {
+            (
+                pool.queue.scratch_bytes.load(Relaxed),
+                pool.queue.running.load(Relaxed),
+            )
+        };
+        for _ in 0..100 {
+            if reported() == (bytes as i64, 0) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            reported(),
+            (bytes as i64, 0),
+            "scratch bytes and running threads"
+        );
     }
 
     fn unreachable_in_test(e: &str) -> HashPool {
