@@ -145,13 +145,15 @@ async fn apply_invalidations(
 /// its own), and `GET /openapi.json` describing it.
 pub fn router(state: AppState) -> Router {
     // Rate limits count the route a request matched (route_layer: after routing), so no spelling
-    // of a path reaches a handler without being counted; the origin guard comes after them.
+    // of a path reaches a handler without being counted; the origin guard comes after them. One
+    // route layer for both: each `route_layer` call is another boxed service in every route.
     let guarded = |r: OpenApiRouter<AppState>| {
         wrap(r, |routes| {
-            routes
-                .method_not_allowed_fallback(not_found)
-                .layer(AroundLayer(origin::Guard(state.trusted.clone())))
-                .route_layer(limit::LimitLayer(state.clone()))
+            routes.method_not_allowed_fallback(not_found).route_layer(
+                tower::ServiceBuilder::new()
+                    .layer(limit::LimitLayer(state.clone()))
+                    .layer(AroundLayer(origin::Guard(state.trusted.clone()))),
+            )
         })
     };
     // The HTML pages (and Better Auth's HTML error page) are not part of the JSON API's document.
@@ -203,15 +205,24 @@ fn wrap(
 
 fn layered(routes: OpenApiRouter<AppState>, state: AppState) -> Router {
     crate::metrics::handle();
-    openapi::serve(routes, &state)
+    let front = serve::Front::new(&state.config.server);
+    let cors = AroundLayer(cors::Cors(state.trusted.clone()));
+    let routed = openapi::serve(routes, &state)
         // Every matched route is counted and timed by its template.
         .route_layer(AroundLayer(crate::metrics::Track))
         // The root routes (health, the document) answer a wrong method as every other path does.
         .method_not_allowed_fallback(not_found)
         .fallback(not_found)
-        .layer(AroundLayer(cors::Cors(state.trusted.clone())))
-        .layer(serve::Front::new(&state.config.server))
-        .with_state(state)
+        .with_state(state);
+    // The layers every request passes wrap the router once, around it, not each of its routes:
+    // `Router::layer` boxes the layer into every route, and each boxed layer clones the boxes
+    // inside it on every request (21 boxed clones a request with these two inside).
+    Router::new().fallback_service(
+        tower::ServiceBuilder::new()
+            .layer(front)
+            .layer(cors)
+            .service(routed),
+    )
 }
 
 async fn not_found() -> Response {
