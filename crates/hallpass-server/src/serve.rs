@@ -15,7 +15,6 @@ use axum::extract::connect_info::ConnectInfo;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use pin_project_lite::pin_project;
 use std::convert::Infallible;
@@ -190,7 +189,7 @@ fn timed_out() -> Response {
 /// connections in flight finish (at most `request_timeout`).
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: crate::app::App,
     limits: &ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {

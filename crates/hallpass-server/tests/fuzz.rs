@@ -107,7 +107,7 @@ const EMAIL: &str = "fuzz@example.com";
 /// The real application over a SQLite file in a temporary directory, with its own runtime.
 struct App {
     rt: tokio::runtime::Runtime,
-    router: axum::Router,
+    router: hallpass_server::app::App,
     state: AppState,
     _dir: tempfile::TempDir,
 }

@@ -229,8 +229,10 @@ async fn with_an_internal_listener_the_bridge_is_not_on_the_public_one() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let router = hallpass_server::app::internal_router(app.state.clone());
+    let limits = app.state.config.server.clone();
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let forever = std::future::pending::<()>();
+        let _ = hallpass_server::serve::serve(listener, router, &limits, forever).await;
     });
     let r = app
         .send(

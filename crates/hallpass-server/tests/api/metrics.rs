@@ -84,8 +84,10 @@ async fn with_an_internal_listener_metrics_are_not_public() {
     let internal = hallpass_server::app::internal_router(app.state.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let limits = app.state.config.server.clone();
     tokio::spawn(async move {
-        let _ = axum::serve(listener, internal).await;
+        let forever = std::future::pending::<()>();
+        let _ = hallpass_server::serve::serve(listener, internal, &limits, forever).await;
     });
     let text = reqwest::get(format!("http://{addr}/metrics"))
         .await

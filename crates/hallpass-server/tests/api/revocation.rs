@@ -239,8 +239,10 @@ async fn start_node(database_url: &str) -> Node {
     let (router, state) = hallpass_server::app::build_on(config, slowed)
         .await
         .unwrap();
+    let limits = state.config.server.clone();
     let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let forever = std::future::pending::<()>();
+        let _ = hallpass_server::serve::serve(listener, router, &limits, forever).await;
     });
     Node {
         address: format!("http://127.0.0.1:{port}"),
