@@ -8,6 +8,7 @@
 mod advisories;
 mod better_auth_data;
 mod cli;
+mod health;
 mod helpers;
 mod internal;
 mod jwt;
