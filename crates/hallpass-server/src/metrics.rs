@@ -4,7 +4,9 @@
 //! - `hallpass_http_requests_total{route,method,status}` and
 //!   `hallpass_http_request_duration_seconds{route,method}` (histogram), by matched route;
 //! - `hallpass_hash_queue_depth`, `hallpass_hash_wait_seconds`, `hallpass_hash_seconds`,
-//!   `hallpass_hash_refused_total`, `hallpass_hash_paired_total` (the password-hashing pool);
+//!   `hallpass_hash_refused_total`, `hallpass_hash_paired_total`, `hallpass_hash_running` and
+//!   `hallpass_hash_scratch_bytes` (the password-hashing pool: threads hashing now, and the scrypt
+//!   working memory its threads hold);
 //! - `hallpass_db_connections{state="busy|idle"}` (the pool, read at each scrape);
 //! - `hallpass_session_cache_total{result="hit|miss|bypass"}` and `hallpass_session_cache_bytes`
 //!   (its estimated size, read at each scrape);
