@@ -759,8 +759,24 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_jobs_on_several_workers_all_complete_correctly() {
+        use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
         let pool = HashPool::start(3, 64, Algorithm::Scrypt).map_err(|e| e.to_string());
         let pool = Arc::new(pool.unwrap_or_else(|e| unreachable_in_test(&e)));
+        // What the pool reports while three threads work: never more threads running than it
+        // has, never more scrypt memory than three pairs need.
+        let done = Arc::new(AtomicBool::new(false));
+        let sampler = {
+            let (pool, done) = (Arc::clone(&pool), Arc::clone(&done));
+            tokio::spawn(async move {
+                let (mut running, mut bytes) = (0, 0);
+                while !done.load(Relaxed) {
+                    running = running.max(pool.queue.running.load(Relaxed));
+                    bytes = bytes.max(pool.queue.scratch_bytes.load(Relaxed));
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                (running, bytes)
+            })
+        };
         let mut tasks = Vec::new();
         for i in 0..12 {
             let pool = Arc::clone(&pool);
@@ -788,12 +804,15 @@ mod tests {
             assert!(hashes.insert(hash));
         }
         assert_eq!(hashes.len(), 12);
-        assert_eq!(
-            pool.queue
-                .waiting
-                .load(std::sync::atomic::Ordering::Relaxed),
-            0
-        );
+        assert_eq!(pool.queue.waiting.load(Relaxed), 0);
+        done.store(true, Relaxed);
+        let (running, bytes) = sampler.await.unwrap();
+        assert!((1..=3).contains(&running), "{running} threads running");
+        let pair = 2 * ONE_DERIVATION_BYTES as i64 + (1 << 20);
+        assert!(bytes > 0 && bytes <= 3 * pair, "{bytes} bytes reported");
+        // Every change the threads counted adds up: all of it given back once they are idle.
+        tokio::time::sleep(SCRATCH_IDLE + Duration::from_millis(700)).await;
+        reported_scratch_settles_at(&pool, 0).await;
     }
 
     /// Derivations waiting together run two at a time on one thread, each getting its own

@@ -59,7 +59,7 @@ pub fn handle() -> &'static PrometheusHandle {
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs the exporter's upkeep every `every` on a thread of its own, for as long as the process
-/// lives. The exporter keeps every histogram sample (8 bytes a request) until upkeep folds them
+/// lives. The exporter keeps every histogram sample (one a request) until upkeep folds them
 /// into buckets, and only a scrape of `/metrics` would do it otherwise: without a scraper the
 /// process grew without bound (6.9 MiB over a 20-second benchmark; see bench/README.md).
 pub fn keep_up(handle: PrometheusHandle, every: std::time::Duration) -> std::io::Result<()> {
