@@ -17,16 +17,26 @@
 //! floor below which every ticket is refused, so forgetting a tombstone can cost a cache fill but
 //! never lets a stale read in.
 //!
+//! Checks that miss together share one database read ([`SessionCache::read_once`]): when an entry
+//! expires under load, every connection checking that session misses at once, and without this each
+//! would take its own pooled connection (on PostgreSQL, opening new ones while the CPU is full). A
+//! check joins a read in flight only if it holds the same ticket as the read's starter: no
+//! invalidation came between them, so the shared answer is one the joiner could have read itself.
+//! A check that starts after an invalidation holds a newer ticket and starts its own read.
+//!
 //! Memory is bounded by bytes, not entries: each entry's size is estimated when it is put (its
 //! strings, profile values and map slots), and past the bound the oldest entries are dropped first.
 //! Tokens and ids are shared (`Arc<str>`) between the maps and the eviction order, not copied.
 
+use crate::clock::now;
 use crate::model::{Session, SessionWithUser, User};
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::mem::size_of;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use tokio::sync::OnceCell;
 
 /// Default bound on what the cache holds, in bytes (entries are estimated, see [`Inner::bytes`]).
 pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
@@ -351,11 +361,40 @@ impl Inner {
     }
 }
 
+/// A database read of one session, shared by the checks that hold its ticket.
+struct Flight {
+    ticket: ReadTicket,
+    read: OnceCell<Option<SessionWithUser>>,
+}
+
+/// Takes a flight off the map when its last interested check is done or dropped (a check whose
+/// client went away must not leave it behind).
+struct Landing<'a> {
+    flights: &'a Mutex<HashMap<Arc<str>, Arc<Flight>>>,
+    token: &'a str,
+    flight: Arc<Flight>,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        // Still ours, and nobody else waits on it (the map holds one reference, this guard one).
+        if flights
+            .get(self.token)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight) && Arc::strong_count(f) <= 2)
+        {
+            flights.remove(self.token);
+        }
+    }
+}
+
 /// The cache.
 pub struct SessionCache {
     ttl: Duration,
     max_bytes: usize,
     inner: Mutex<Inner>,
+    /// Database reads in flight, by token.
+    flights: Mutex<HashMap<Arc<str>, Arc<Flight>>>,
 }
 
 impl SessionCache {
@@ -372,6 +411,7 @@ impl SessionCache {
             ttl: if max_bytes == 0 { Duration::ZERO } else { ttl },
             max_bytes,
             inner: Mutex::new(Inner::default()),
+            flights: Mutex::new(HashMap::new()),
         }
     }
 
@@ -466,6 +506,63 @@ impl SessionCache {
     /// A ticket for a database read that is about to start.
     pub fn ticket(&self) -> ReadTicket {
         ReadTicket(self.lock().generation)
+    }
+
+    /// Reads a session with `read`, or joins the read of it already in flight under the same
+    /// ticket: however many checks miss one session together, the database is read once. Returns
+    /// what was read, and whether this call made the read. What was read is [`put`](Self::put)
+    /// under `ticket` before the others are answered. A failed read is not shared: the next waiting
+    /// check reads again. If the check making the read is dropped, a waiting one takes over.
+    pub async fn read_once<E, Fut>(
+        &self,
+        token: &str,
+        ticket: ReadTicket,
+        read: impl FnOnce() -> Fut,
+    ) -> Result<(Option<SessionWithUser>, bool), E>
+    where
+        Fut: Future<Output = Result<Option<SessionWithUser>, E>>,
+    {
+        let flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+            match flights.get(token) {
+                // Only a read that has not answered yet: one that has may be older than this check.
+                Some(f) if f.ticket == ticket && !f.read.initialized() => Arc::clone(f),
+                _ => {
+                    // None, one that answered, or one started under another ticket: this check's
+                    // own read replaces it for later arrivals (those in it keep their reference).
+                    let f = Arc::new(Flight {
+                        ticket,
+                        read: OnceCell::new(),
+                    });
+                    flights.insert(Arc::from(token), Arc::clone(&f));
+                    f
+                }
+            }
+        };
+        let landing = Landing {
+            flights: &self.flights,
+            token,
+            flight,
+        };
+        let mut reader = false;
+        let found = landing
+            .flight
+            .read
+            .get_or_try_init(|| async {
+                reader = true;
+                let found = read().await?;
+                // Cached before the read counts as done, so a check arriving after it finds the
+                // entry instead of starting another read. An expired session is not cached (the
+                // check deletes it).
+                if let Some(f) = found.as_ref().filter(|f| f.session.expires_at > now()) {
+                    self.put(f, ticket);
+                }
+                Ok(found)
+            })
+            .await?
+            .clone();
+        drop(landing);
+        Ok((found, reader))
     }
 
     /// Remembers a session and its user, read from the database after `ticket` was taken, unless
@@ -1037,5 +1134,203 @@ mod tests {
         c.invalidate(&Invalidation::SessionDigest("not hex".into()));
         assert!(c.get("t1").is_none());
         assert!(!c.put(&sample("t1", "u1"), ticket));
+    }
+
+    type ReadFuture =
+        std::pin::Pin<Box<dyn Future<Output = Result<Option<SessionWithUser>, ()>> + Send>>;
+
+    /// A session that has not expired.
+    fn live(token: &str, user_id: &str) -> SessionWithUser {
+        let mut s = sample(token, user_id);
+        s.session.expires_at = now() + chrono::Duration::hours(1);
+        s
+    }
+
+    /// A read that counts how often it ran and answers after `release` is notified (or at once
+    /// with no gate).
+    fn counted_read(
+        reads: &Arc<std::sync::atomic::AtomicUsize>,
+        gate: Option<Arc<tokio::sync::Notify>>,
+        answer: Option<SessionWithUser>,
+    ) -> impl FnOnce() -> ReadFuture {
+        let reads = Arc::clone(reads);
+        move || {
+            Box::pin(async move {
+                reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if let Some(gate) = gate {
+                    gate.notified().await;
+                }
+                Ok(answer)
+            })
+        }
+    }
+
+    /// Waits until `ready` holds, failing the test after five seconds.
+    async fn until(what: &str, ready: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !ready() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn waiting_on(c: &SessionCache, token: &str) -> usize {
+        c.flights
+            .lock()
+            .unwrap()
+            .get(token)
+            .map_or(0, |f| Arc::strong_count(f) - 1)
+    }
+
+    fn flights_in(c: &SessionCache) -> usize {
+        c.flights.lock().unwrap().len()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn checks_that_miss_one_session_together_read_it_once() {
+        let c = Arc::new(cache());
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let ticket = c.ticket();
+        let mut checks = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let (c, reads, gate) = (Arc::clone(&c), Arc::clone(&reads), Arc::clone(&gate));
+            checks.spawn(async move {
+                c.read_once(
+                    "t1",
+                    ticket,
+                    counted_read(&reads, Some(gate), Some(live("t1", "u1"))),
+                )
+                .await
+            });
+        }
+        // All 32 are waiting on the one read before it answers.
+        until("32 checks wait on one read", || waiting_on(&c, "t1") == 32).await;
+        gate.notify_waiters();
+        let mut readers = 0;
+        while let Some(done) = checks.join_next().await {
+            let (found, reader) = done.unwrap().unwrap();
+            assert_eq!(found.unwrap().session.token, "t1");
+            readers += usize::from(reader);
+        }
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(
+            readers, 1,
+            "exactly one check made the read (and caches it)"
+        );
+        assert!(c.get("t1").is_some(), "what it read was cached");
+        assert_eq!(flights_in(&c), 0, "the finished read is off the map");
+        // Another token has its own read.
+        let (other, reader) = c
+            .read_once("t2", c.ticket(), counted_read(&reads, None, None))
+            .await
+            .unwrap();
+        assert!(other.is_none() && reader);
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_check_that_starts_after_an_invalidation_does_not_join_an_earlier_read() {
+        let c = Arc::new(cache());
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let before = c.ticket();
+        let early = {
+            let (c, reads, gate) = (Arc::clone(&c), Arc::clone(&reads), Arc::clone(&gate));
+            tokio::spawn(async move {
+                c.read_once(
+                    "t1",
+                    before,
+                    counted_read(&reads, Some(gate), Some(live("t1", "u1"))),
+                )
+                .await
+            })
+        };
+        until("the first read started", || {
+            reads.load(std::sync::atomic::Ordering::SeqCst) == 1
+        })
+        .await;
+        // The session ends (row deleted, then invalidated) while the early read is in flight.
+        c.invalidate(&Invalidation::Session("t1".into()));
+        let after = c.ticket();
+        assert_ne!(before, after);
+        let later = c.read_once("t1", after, counted_read(&reads, None, None));
+        let (found, reader) = tokio::time::timeout(Duration::from_secs(5), later)
+            .await
+            .expect("the later check waited on the early read")
+            .unwrap();
+        assert!(reader, "the later check read the database itself");
+        assert!(
+            found.is_none(),
+            "and saw the session gone, not the early read's answer"
+        );
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+        gate.notify_waiters();
+        let (early_found, _) = early.await.unwrap().unwrap();
+        assert!(early_found.is_some());
+        // What the early read found does not enter the cache either.
+        assert!(!c.put(&early_found.unwrap(), before));
+        assert_eq!(flights_in(&c), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn when_the_reading_check_goes_away_or_fails_a_waiting_one_reads() {
+        let c = Arc::new(cache());
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let ticket = c.ticket();
+        let first = {
+            let (c, reads, gate) = (Arc::clone(&c), Arc::clone(&reads), Arc::clone(&gate));
+            tokio::spawn(async move {
+                c.read_once(
+                    "t1",
+                    ticket,
+                    counted_read(&reads, Some(gate), Some(live("t1", "u1"))),
+                )
+                .await
+            })
+        };
+        until("the first read started", || {
+            reads.load(std::sync::atomic::Ordering::SeqCst) == 1
+        })
+        .await;
+        let second = {
+            let (c, reads) = (Arc::clone(&c), Arc::clone(&reads));
+            tokio::spawn(async move {
+                c.read_once(
+                    "t1",
+                    ticket,
+                    counted_read(&reads, None, Some(live("t1", "u1"))),
+                )
+                .await
+            })
+        };
+        until("the second check waits on the first read", || {
+            waiting_on(&c, "t1") == 2
+        })
+        .await;
+        // The client of the first check went away mid-read.
+        first.abort();
+        let (found, reader) = second.await.unwrap().unwrap();
+        assert!(
+            reader && found.is_some(),
+            "the waiting check made its own read"
+        );
+        assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(flights_in(&c), 0, "neither left its flight behind");
+
+        // A failed read is not handed to the others: the next one tries again.
+        let failing = || async { Err::<Option<SessionWithUser>, ()>(()) };
+        assert!(c.read_once("t1", ticket, failing).await.is_err());
+        let (found, reader) = c
+            .read_once(
+                "t1",
+                ticket,
+                counted_read(&reads, None, Some(live("t1", "u1"))),
+            )
+            .await
+            .unwrap();
+        assert!(reader && found.is_some());
+        assert_eq!(flights_in(&c), 0);
     }
 }

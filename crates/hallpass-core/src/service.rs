@@ -452,10 +452,18 @@ impl AuthService {
         // Taken before the read: if the session or its user is invalidated while the read is in
         // flight, what it read does not enter the cache.
         let ticket = self.cache.ticket();
-        let found = match cached {
-            Some(found) => Some(found),
-            None => self.store.session_with_user(token).await?,
+        let (found, reader) = match cached {
+            Some(found) => (Some(found), false),
+            None if opts.from_store => (self.store.session_with_user(token).await?, true),
+            None => {
+                self.cache
+                    .read_once(token, ticket, || self.store.session_with_user(token))
+                    .await?
+            }
         };
+        if reader {
+            metrics::counter!("hallpass_session_reads_total").increment(1);
+        }
         let Some(mut found) = found else {
             return Ok(SessionRead::Missing);
         };
@@ -466,7 +474,7 @@ impl AuthService {
                 .invalidate(&Invalidation::Session(token.to_owned()));
             return Ok(SessionRead::Expired);
         }
-        if !from_cache {
+        if opts.from_store {
             self.cache.put(&found, ticket);
         }
         let p = self.sessions;

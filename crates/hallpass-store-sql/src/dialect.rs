@@ -148,6 +148,42 @@ pub fn db_error(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// Whether a PostgreSQL error says the connection was gone (the server restarted or ended it, or
+/// the network dropped it), rather than that the statement failed.
+fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        // Class 57P: operator intervention (admin_shutdown, crash_shutdown, cannot_connect_now).
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Runs a read, and runs it again while it fails because its pooled connection was gone: pooled
+/// connections are not pinged before each use (only after sitting idle), so after a restart of
+/// the server each dead connection is met once, and dropped by the pool when it is given back.
+/// Reads only: a write that lost its connection may or may not have happened.
+async fn read_again_on_lost_connection<'p, T, F, Fut>(
+    pool: &'p PgPool,
+    read: F,
+) -> Result<T, sqlx::Error>
+where
+    F: Fn(&'p PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    // Each failure takes a dead connection out of the pool; past its size, something else is wrong.
+    let mut tries = pool.options().get_max_connections() + 1;
+    loop {
+        match read(pool).await {
+            Err(e) if tries > 1 && connection_lost(&e) => {
+                tracing::info!(error = %e, "a pooled PostgreSQL connection was gone; reading again");
+                tries -= 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
 
@@ -246,10 +282,11 @@ impl Pool {
                 .fetch_optional(p)
                 .await
                 .map(|r| r.map(Row::Sqlite)),
-            Pool::Postgres(p) => bound!(sql, args, bind_pg)
-                .fetch_optional(p)
-                .await
-                .map(|r| r.map(Row::Postgres)),
+            Pool::Postgres(p) => read_again_on_lost_connection(p, |p| {
+                bound!(sql, args.clone(), bind_pg).fetch_optional(p)
+            })
+            .await
+            .map(|r| r.map(Row::Postgres)),
         }
         .map_err(db_error)
     }
@@ -261,10 +298,11 @@ impl Pool {
                 .fetch_all(p)
                 .await
                 .map(|rows| rows.into_iter().map(Row::Sqlite).collect()),
-            Pool::Postgres(p) => bound!(sql, args, bind_pg)
-                .fetch_all(p)
-                .await
-                .map(|rows| rows.into_iter().map(Row::Postgres).collect()),
+            Pool::Postgres(p) => read_again_on_lost_connection(p, |p| {
+                bound!(sql, args.clone(), bind_pg).fetch_all(p)
+            })
+            .await
+            .map(|rows| rows.into_iter().map(Row::Postgres).collect()),
         }
         .map_err(db_error)
     }

@@ -216,6 +216,11 @@ fn session_from(row: &Row) -> StoreResult<Session> {
 const SQLITE_CONNECTIONS: u32 = 8;
 /// SQLite's page cache per connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 1024;
+/// PostgreSQL connections kept open when idle (at most the configured maximum).
+const PG_WARM_CONNECTIONS: u32 = 2;
+/// A pooled PostgreSQL connection idle this long is pinged before it is used (under load none is,
+/// so checks skip that round trip; after a quiet spell, writes do not meet a dead connection).
+const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl SqlStore {
     /// Opens the database a `sqlite://` or `postgres://` URL names. SQLite files are created if
@@ -245,15 +250,34 @@ impl SqlStore {
                 let pool = SqlitePoolOptions::new()
                     .max_connections(SQLITE_CONNECTIONS)
                     .min_connections(1)
+                    // The library pings every connection it hands out by default: a round trip
+                    // to the connection's thread before each query. A local file cannot hang up.
+                    .test_before_acquire(false)
                     .connect_with(opts)
                     .await
                     .map_err(dialect::db_error)?;
                 Pool::Sqlite(pool)
             }
             Dialect::Postgres => {
+                let max = max_connections.max(1);
                 let pool = PgPoolOptions::new()
-                    .max_connections(max_connections.max(1))
+                    .max_connections(max)
+                    // A few connections stay open, so that a burst of reads after a quiet spell
+                    // does not start new server processes on a busy machine.
+                    .min_connections(max.min(PG_WARM_CONNECTIONS))
                     .acquire_timeout(Duration::from_secs(10))
+                    // The library pings every connection it hands out by default, a round trip
+                    // before each query; only one that sat idle may have been dropped by the
+                    // server or the network, so only those are tried first.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for < PG_PING_AFTER_IDLE {
+                                return Ok(true);
+                            }
+                            sqlx::Connection::ping(conn).await.map(|()| true)
+                        })
+                    })
                     .connect(url)
                     .await
                     .map_err(dialect::db_error)?;

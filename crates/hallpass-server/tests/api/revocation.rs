@@ -55,7 +55,14 @@ fn rounds() -> usize {
 
 /// The real store, slowed down where the race lives (not with `HALLPASS_RACE_PLAIN=1`, which
 /// measures the race as a client meets it).
-struct Slowed(Arc<dyn Store>);
+struct Slowed(Arc<dyn Store>, ReadLog);
+
+/// How many session reads reached the database, and how long each takes on top.
+#[derive(Clone, Default)]
+struct ReadLog {
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+    extra: Option<Duration>,
+}
 
 fn slowed() -> bool {
     std::env::var("HALLPASS_RACE_PLAIN").map_or(true, |v| v.is_empty() || v == "0")
@@ -108,8 +115,12 @@ impl SessionStore for Slowed {
         self.0.insert_session(session).await
     }
     async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
+        self.1.reads.fetch_add(1, Ordering::SeqCst);
         let found = self.0.session_with_user(token).await;
-        pause(READ_DELAY).await;
+        match self.1.extra {
+            Some(d) => tokio::time::sleep(d).await,
+            None => pause(READ_DELAY).await,
+        }
         found
     }
     async fn extend_session(
@@ -210,6 +221,7 @@ impl Store for Slowed {
 struct Node {
     address: String,
     state: AppState,
+    reads: ReadLog,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -220,6 +232,10 @@ impl Drop for Node {
 }
 
 async fn start_node(database_url: &str) -> Node {
+    start_node_with(database_url, ReadLog::default()).await
+}
+
+async fn start_node_with(database_url: &str, reads: ReadLog) -> Node {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let env = HashMap::from([
@@ -235,7 +251,7 @@ async fn start_node(database_url: &str) -> Node {
     })
     .unwrap();
     let store = hallpass_server::app::open_store(&config).await.unwrap();
-    let slowed: Arc<dyn Store> = Arc::new(Slowed(store));
+    let slowed: Arc<dyn Store> = Arc::new(Slowed(store, reads.clone()));
     let (router, state) = hallpass_server::app::build_on(config, slowed)
         .await
         .unwrap();
@@ -247,6 +263,7 @@ async fn start_node(database_url: &str) -> Node {
     Node {
         address: format!("http://127.0.0.1:{port}"),
         state,
+        reads,
         server,
     }
 }
@@ -474,4 +491,53 @@ async fn no_check_on_any_process_sees_an_ended_session_on_postgres() {
     }
     drop((a, b));
     db.drop_now().await;
+}
+
+/// When a session's cache entry is gone (expired, or dropped by an invalidation), every check of it
+/// misses at once; they share one database read instead of taking a connection each (the stampede
+/// that stalled two instances on PostgreSQL). The read is slowed so that all the checks arrive
+/// while it is in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn checks_that_miss_one_session_together_read_the_database_once() {
+    const CHECKS: usize = 32;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("flight.db").display());
+    let log = ReadLog {
+        extra: Some(Duration::from_millis(400)),
+        ..ReadLog::default()
+    };
+    let node = start_node_with(&url, log).await;
+    let (_, _, token) = sign_up(&node).await;
+    let (_, _, other) = sign_up(&node).await;
+    // Drop every entry, as an expiry would.
+    node.state.auth.apply_invalidation(&Invalidation::All);
+    let reads = || node.reads.reads.load(Ordering::SeqCst);
+    let before = reads();
+    let client = http();
+    let url = format!("{}/api/auth/get-session", node.address);
+    let started = Instant::now();
+    let checks: Vec<_> = (0..CHECKS)
+        .map(|i| {
+            // Most check one session; two check another, which gets a read of its own.
+            let token = if i < 2 { other.clone() } else { token.clone() };
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let res = client.get(&url).bearer_auth(&token).send().await.unwrap();
+                let body: Value = res.json().await.unwrap();
+                body["session"]["token"].as_str().map(str::to_owned)
+            })
+        })
+        .collect();
+    for (i, c) in checks.into_iter().enumerate() {
+        let expected = if i < 2 { &other } else { &token };
+        assert_eq!(c.await.unwrap().as_deref(), Some(expected.as_str()));
+    }
+    let elapsed = started.elapsed();
+    let made = reads() - before;
+    eprintln!("{CHECKS} checks of two uncached sessions: {made} database reads in {elapsed:?}");
+    assert_eq!(made, 2, "one database read per session, not one per check");
+    // What was read is cached: the next check reads nothing.
+    let res = client.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(reads() - before, 2);
 }

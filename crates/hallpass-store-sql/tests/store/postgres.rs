@@ -484,3 +484,63 @@ fn pg(store: &SqlStore) -> &PgPool {
         Pool::Sqlite(_) => panic!("a PostgreSQL store"),
     }
 }
+
+/// Pooled connections are not pinged before each use (a round trip per statement), only after
+/// sitting idle. When the server ends them (a restart, a failover, an operator), reads on the
+/// pool must still answer: each dead connection is met once, read again on another, and dropped.
+/// After a second of quiet, writes find live connections too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_the_server_ended_are_replaced_without_a_failed_read() {
+    use hallpass_store_tests::{inserted, t0};
+    let Some(db) = ScratchDatabase::create().await else {
+        return;
+    };
+    let store: Arc<dyn hallpass_core::Store> = Arc::new(
+        SqlStore::connect(&db.url, ProfileSchema::default(), 4)
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let ada = inserted(store.as_ref(), "ada@example.com", t0()).await;
+    let mut admin = admin_connection(&db.server).await.unwrap();
+    let end_all = format!(
+        "select count(pg_terminate_backend(pid))::int8 from pg_stat_activity \
+         where datname = '{}' and pid <> pg_backend_pid()",
+        db.name
+    );
+    for round in 0..2 {
+        // Open every pooled connection: four reads at once, each slow enough to hold its own.
+        let reads: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.ping().await })
+            })
+            .collect();
+        for r in reads {
+            r.await.unwrap().unwrap();
+        }
+        let ended: i64 = sqlx::query_scalar(&end_all)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+        assert!(ended >= 1, "round {round}: the pool had connections to end");
+        if round == 0 {
+            // At once: reads meet the dead connections and read again.
+            for i in 0..8 {
+                let found = store.user_by_email("ada@example.com").await;
+                assert_eq!(
+                    found.unwrap_or_else(|e| panic!("read {i} after the connections ended: {e}")),
+                    Some(ada.clone())
+                );
+            }
+        } else {
+            // After a quiet second: a write goes first, on a connection checked before use.
+            tokio::time::sleep(Duration::from_millis(1200)).await;
+            let bob = inserted(store.as_ref(), "bob@example.com", t0()).await;
+            assert_eq!(
+                store.user_by_email("bob@example.com").await.unwrap(),
+                Some(bob)
+            );
+        }
+    }
+}
