@@ -651,11 +651,13 @@ impl SessionCache {
         true
     }
 
-    /// A JWT issued for this session and this exact user state within `reuse`, if any.
+    /// A JWT issued for this session and this exact user state within `reuse`, if any (an answer
+    /// remembered without one, `set-auth-jwt` being off, holds an empty JWT: that is none).
     pub fn jwt(&self, token: &str, user: &User, reuse: Duration) -> Option<String> {
         let inner = self.lock();
         let issued = inner.sessions.get(token)?.jwt.as_ref()?;
-        (*issued.user == *user && issued.at.elapsed() < reuse).then(|| String::from(&*issued.jwt))
+        (*issued.user == *user && issued.at.elapsed() < reuse && !issued.jwt.is_empty())
+            .then(|| String::from(&*issued.jwt))
     }
 
     /// The rendered answer and JWT for a token, when the session and its user are fresh in the

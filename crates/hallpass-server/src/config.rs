@@ -185,6 +185,7 @@ struct PasswordFile {
 #[serde(deny_unknown_fields)]
 struct JwtFile {
     expires_in: Option<i64>,
+    header: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -269,6 +270,9 @@ pub struct Config {
     pub hash_queue: usize,
     /// JWT lifetime in seconds.
     pub jwt_ttl: i64,
+    /// Send a JWT in `set-auth-jwt` with every get-session answer (Better Auth's default);
+    /// `[jwt] header`, `HALLPASS_JWT_HEADER`. Off is Better Auth's `disableSettingJwtHeader`.
+    pub jwt_header: bool,
     /// Profile fields.
     pub profile: ProfileSchema,
     /// `json` for JSON lines, else human-readable.
@@ -537,6 +541,10 @@ impl Config {
         if max_connections == 0 {
             return err("database.max_connections must be at least 1");
         }
+        let jwt_header = match env("HALLPASS_JWT_HEADER") {
+            Some(v) => flag("HALLPASS_JWT_HEADER", &v)?,
+            None => file.jwt.header.unwrap_or(true),
+        };
         let pages_enabled = match env("HALLPASS_PAGES") {
             Some(v) => flag("HALLPASS_PAGES", &v)?,
             None => file.pages.enabled.unwrap_or(true),
@@ -705,6 +713,7 @@ impl Config {
             hash_workers,
             hash_queue,
             jwt_ttl,
+            jwt_header,
             profile,
             log_json,
             pages_enabled,
@@ -809,7 +818,24 @@ mod tests {
         assert_eq!(c.trusted_origins, vec!["http://localhost:3000".to_string()]);
         assert_eq!(c.profile, ProfileSchema::default());
         assert_eq!(c.jwt_ttl, 900);
+        assert!(c.jwt_header);
         assert_eq!(c.secret_source, SecretSource::Environment);
+    }
+
+    #[test]
+    fn the_jwt_header_is_switched_by_the_file_and_the_environment_wins() {
+        let file = "[jwt]\nheader = false";
+        assert!(!load(&[("HALLPASS_SECRET", GOOD)], file).unwrap().jwt_header);
+        let env = [("HALLPASS_SECRET", GOOD), ("HALLPASS_JWT_HEADER", "true")];
+        assert!(load(&env, file).unwrap().jwt_header);
+        let bad = [
+            ("HALLPASS_SECRET", GOOD),
+            ("HALLPASS_JWT_HEADER", "sometimes"),
+        ];
+        assert!(load(&bad, "")
+            .unwrap_err()
+            .0
+            .contains("HALLPASS_JWT_HEADER"));
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn flag(query: &HashMap<String, String>, key: &str) -> bool {
         (status = 200, description = "The session and user, or `null` without a valid session", body = Option<SessionAndUser>,
             headers(
                 ("cache-control" = String, description = "`no-store`"),
-                ("set-auth-jwt" = String, description = "A JWT about the session's user"),
+                ("set-auth-jwt" = String, description = "A JWT about the session's user (not with `[jwt] header = false`)"),
                 ("set-cookie" = String, description = "Re-issued when the session was extended, expired when it is gone"),
             )),
     ),
@@ -111,7 +111,12 @@ async fn get_session(
             s
         }
     };
-    let jwt = state.auth.issue_jwt(&found).await?;
+    // Signing is most of what a check read from the database costs: skipped when switched off.
+    let jwt = if state.config.jwt_header {
+        state.auth.issue_jwt(&found).await?
+    } else {
+        String::new()
+    };
     let body: Arc<[u8]> = serde_json::to_vec(&found.to_json())
         .map_err(|e| ApiError::internal(&format!("cannot render a session: {e}")))?
         .into();
@@ -119,13 +124,16 @@ async fn get_session(
     Ok(session_answer(out, body, &jwt))
 }
 
-/// A get-session answer: the rendered session and user, with the JWT in `set-auth-jwt`.
+/// A get-session answer: the rendered session and user, with the JWT in `set-auth-jwt` (none
+/// when `jwt` is empty: the header is switched off).
 fn session_answer(mut headers: HeaderMap, body: Arc<[u8]>, jwt: &str) -> Response {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Ok(v) = HeaderValue::from_str(jwt) {
+    if jwt.is_empty() {
+        // No header to expose.
+    } else if let Ok(v) = HeaderValue::from_str(jwt) {
         headers.insert("set-auth-jwt", v);
         crate::http::cookies::expose(&mut headers, "set-auth-jwt");
     }

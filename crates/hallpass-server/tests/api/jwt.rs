@@ -120,6 +120,40 @@ async fn get_session_sends_a_set_auth_jwt_that_verifies() {
 }
 
 #[tokio::test]
+async fn with_the_header_switched_off_get_session_signs_nothing_and_token_still_answers() {
+    // Arrange: Better Auth's `disableSettingJwtHeader`, from the file and from the environment.
+    for (file, env) in [("[jwt]\nheader = false\n", None), ("", Some("false"))] {
+        let app = spawn_app_with(|toml, vars| {
+            toml.push_str(file);
+            if let Some(v) = env {
+                vars.insert("HALLPASS_JWT_HEADER".into(), v.into());
+            }
+        })
+        .await;
+        let user_id = app.signed_up("ada@example.com").await["user"]["id"].clone();
+
+        // Act: twice, so the second answer comes from memory.
+        for _ in 0..2 {
+            let response = app.get("/get-session").await;
+
+            // Assert
+            assert_eq!(response.json()["user"]["id"], user_id);
+            assert!(response.header("set-auth-jwt").is_none(), "{file}{env:?}");
+            let exposed = response
+                .header("access-control-expose-headers")
+                .unwrap_or_default();
+            assert!(!exposed.contains("set-auth-jwt"), "{exposed}");
+        }
+        let token = app.get("/token").await.json()["token"]
+            .as_str()
+            .expect("a token from /token")
+            .to_owned();
+        let (_, claims) = verify(&app, &token).await;
+        assert_eq!(claims["sub"], user_id);
+    }
+}
+
+#[tokio::test]
 async fn get_session_without_a_session_sends_no_jwt() {
     // Arrange
     let app = spawn_app().await;
