@@ -50,6 +50,7 @@ async fn metrics_count_requests_by_route_and_status_and_show_cache_hashing_and_p
     for needle in [
         r#"hallpass_http_request_duration_seconds_bucket{route="/api/auth/get-session",method="GET",le="0.001"}"#,
         "hallpass_session_cache_total{result=\"hit\"}",
+        "hallpass_session_reads_total",
         "hallpass_hash_wait_seconds_count",
         "hallpass_hash_seconds_count",
         "hallpass_hash_queue_depth",
