@@ -55,8 +55,10 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// How often the exporter's histograms are drained when nothing scrapes them.
-const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often the exporter's histograms are drained when nothing scrapes them. What waits for it
+/// is one sample per request: at 100k requests a second, a second of them is under 1 MiB. With
+/// five seconds (the first setting) `bench/run` ended at 23.2 MiB resident, with one at 17.1.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Runs the exporter's upkeep every `every` on a thread of its own, for as long as the process
 /// lives. The exporter keeps every histogram sample (one a request) until upkeep folds them
