@@ -1184,6 +1184,37 @@ mod tests {
             .map_or(0, |f| Arc::strong_count(f) - 1)
     }
 
+    /// A cache, a read counter and a gate, with a check of "t1" under `ticket` spawned whose read
+    /// has started and waits on the gate.
+    async fn gated_first_read() -> (
+        Arc<SessionCache>,
+        Arc<std::sync::atomic::AtomicUsize>,
+        Arc<tokio::sync::Notify>,
+        ReadTicket,
+        tokio::task::JoinHandle<Result<(Option<SessionWithUser>, bool), ()>>,
+    ) {
+        let c = Arc::new(cache());
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let ticket = c.ticket();
+        let first = {
+            let (c, reads, gate) = (Arc::clone(&c), Arc::clone(&reads), Arc::clone(&gate));
+            tokio::spawn(async move {
+                c.read_once(
+                    "t1",
+                    ticket,
+                    counted_read(&reads, Some(gate), Some(live("t1", "u1"))),
+                )
+                .await
+            })
+        };
+        until("the first read started", || {
+            reads.load(std::sync::atomic::Ordering::SeqCst) == 1
+        })
+        .await;
+        (c, reads, gate, ticket, first)
+    }
+
     fn flights_in(c: &SessionCache) -> usize {
         c.flights.lock().unwrap().len()
     }
@@ -1233,25 +1264,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_check_that_starts_after_an_invalidation_does_not_join_an_earlier_read() {
-        let c = Arc::new(cache());
-        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let gate = Arc::new(tokio::sync::Notify::new());
-        let before = c.ticket();
-        let early = {
-            let (c, reads, gate) = (Arc::clone(&c), Arc::clone(&reads), Arc::clone(&gate));
-            tokio::spawn(async move {
-                c.read_once(
-                    "t1",
-                    before,
-                    counted_read(&reads, Some(gate), Some(live("t1", "u1"))),
-                )
-                .await
-            })
-        };
-        until("the first read started", || {
-            reads.load(std::sync::atomic::Ordering::SeqCst) == 1
-        })
-        .await;
+        let (c, reads, gate, before, early) = gated_first_read().await;
         // The session ends (row deleted, then invalidated) while the early read is in flight.
         c.invalidate(&Invalidation::Session("t1".into()));
         let after = c.ticket();
@@ -1277,25 +1290,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn when_the_reading_check_goes_away_or_fails_a_waiting_one_reads() {
-        let c = Arc::new(cache());
-        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let gate = Arc::new(tokio::sync::Notify::new());
-        let ticket = c.ticket();
-        let first = {
-            let (c, reads, gate) = (Arc::clone(&c), Arc::clone(&reads), Arc::clone(&gate));
-            tokio::spawn(async move {
-                c.read_once(
-                    "t1",
-                    ticket,
-                    counted_read(&reads, Some(gate), Some(live("t1", "u1"))),
-                )
-                .await
-            })
-        };
-        until("the first read started", || {
-            reads.load(std::sync::atomic::Ordering::SeqCst) == 1
-        })
-        .await;
+        let (c, reads, _gate, ticket, first) = gated_first_read().await;
         let second = {
             let (c, reads) = (Arc::clone(&c), Arc::clone(&reads));
             tokio::spawn(async move {
