@@ -826,12 +826,29 @@ mod tests {
             pool.queue.paired.load(std::sync::atomic::Ordering::Relaxed),
             0
         );
-        // Keep the only thread busy while six verifications queue up behind it.
+        // Keep the only thread busy while six verifications queue up behind it. The blocker must
+        // hold the thread before they are queued: a verification taken first would never count
+        // as waiting, and the wait below would not end.
         let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (holding, held_now) = std::sync::mpsc::channel::<()>();
         let blocker = {
             let pool = Arc::clone(&pool);
-            tokio::spawn(async move { pool.run(move |_| hold.recv().is_ok()).await })
+            tokio::spawn(async move {
+                pool.run(move |_| {
+                    let _ = holding.send(());
+                    hold.recv().is_ok()
+                })
+                .await
+            })
         };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while held_now.try_recv().is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the blocker never ran"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         let mut tasks = Vec::new();
         for i in 0..6 {
             let pool = Arc::clone(&pool);
@@ -852,6 +869,10 @@ mod tests {
             .load(std::sync::atomic::Ordering::Relaxed)
             < 6
         {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the six verifications never all waited"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         release.send(()).unwrap();
