@@ -251,6 +251,50 @@ macro_rules! bound {
     }};
 }
 
+/// SQLite connections kept outside the pool for one kind of read. sqlx pings a pooled connection
+/// every time it goes back to the pool, a second round trip to the connection's thread for each
+/// query; these go back to their mutex instead.
+pub struct SqliteReaders {
+    conns: Vec<tokio::sync::Mutex<SqliteConnection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl SqliteReaders {
+    /// Opens `n` connections (at least one) with these options.
+    pub async fn open(
+        opts: &sqlx::sqlite::SqliteConnectOptions,
+        n: usize,
+    ) -> StoreResult<SqliteReaders> {
+        use sqlx::ConnectOptions;
+        let mut conns = Vec::with_capacity(n.max(1));
+        for _ in 0..n.max(1) {
+            conns.push(tokio::sync::Mutex::new(
+                opts.connect().await.map_err(db_error)?,
+            ));
+        }
+        Ok(SqliteReaders {
+            conns,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// The first row a statement returns, on a free connection (or the next one's turn).
+    pub async fn fetch_optional(&self, sql: &str, args: Vec<Arg>) -> StoreResult<Option<Row>> {
+        let mut conn = match self.conns.iter().find_map(|c| c.try_lock().ok()) {
+            Some(free) => free,
+            None => {
+                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.conns[i % self.conns.len()].lock().await
+            }
+        };
+        bound!(sql, args, bind_sqlite)
+            .fetch_optional(&mut *conn)
+            .await
+            .map(|r| r.map(Row::Sqlite))
+            .map_err(db_error)
+    }
+}
+
 impl Pool {
     /// Runs a statement (already rendered); returns the rows it changed.
     /// Open and idle connections.

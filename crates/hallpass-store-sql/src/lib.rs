@@ -161,6 +161,8 @@ impl Statements {
 pub struct SqlStore {
     dialect: Dialect,
     pool: Pool,
+    /// On SQLite, the connections that read sessions for checks (see [`dialect::SqliteReaders`]).
+    session_readers: Option<dialect::SqliteReaders>,
     schema: ProfileSchema,
     /// The `user` select list (core columns, then profile columns as the dialect reads them).
     user_cols: String,
@@ -214,6 +216,10 @@ fn session_from(row: &Row) -> StoreResult<Session> {
 
 /// Connections to a SQLite file (readers run in parallel in WAL mode; writes take turns).
 const SQLITE_CONNECTIONS: u32 = 8;
+/// SQLite connections outside the pool that read sessions for checks: one per core, two to eight.
+fn sqlite_session_readers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
 /// SQLite's page cache per connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 1024;
 /// PostgreSQL connections kept open when idle (at most the configured maximum).
@@ -234,6 +240,7 @@ impl SqlStore {
         let dialect = Dialect::of_url(url).ok_or_else(|| {
             StoreError::Backend("the database URL must start with sqlite:// or postgres://".into())
         })?;
+        let mut session_readers = None;
         let pool = match dialect {
             Dialect::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)
@@ -244,7 +251,8 @@ impl SqlStore {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     // Page cache per connection, in KiB (negative): set here, not left to the
-                    // library's default, so memory is bounded by SQLITE_CONNECTIONS × this
+                    // library's default, so memory is bounded by (SQLITE_CONNECTIONS + the session
+                    // readers) × this
                     // whatever the database grows to; the operating system caches the file too.
                     .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
                 let pool = SqlitePoolOptions::new()
@@ -253,9 +261,11 @@ impl SqlStore {
                     // The library pings every connection it hands out by default: a round trip
                     // to the connection's thread before each query. A local file cannot hang up.
                     .test_before_acquire(false)
-                    .connect_with(opts)
+                    .connect_with(opts.clone())
                     .await
                     .map_err(dialect::db_error)?;
+                session_readers =
+                    Some(dialect::SqliteReaders::open(&opts, sqlite_session_readers()).await?);
                 Pool::Sqlite(pool)
             }
             Dialect::Postgres => {
@@ -289,6 +299,7 @@ impl SqlStore {
         Ok(SqlStore {
             dialect,
             pool,
+            session_readers,
             schema,
             user_cols,
             sql,
@@ -503,10 +514,19 @@ impl SessionStore for SqlStore {
     }
 
     async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
-        let row = self
-            .pool
-            .fetch_optional(&self.sql.session_with_user, vec![text(token)])
-            .await?;
+        let args = vec![text(token)];
+        let row = match &self.session_readers {
+            Some(readers) => {
+                readers
+                    .fetch_optional(&self.sql.session_with_user, args)
+                    .await?
+            }
+            None => {
+                self.pool
+                    .fetch_optional(&self.sql.session_with_user, args)
+                    .await?
+            }
+        };
         let Some(row) = row else { return Ok(None) };
         Ok(Some(SessionWithUser {
             session: session_from(&row)?,

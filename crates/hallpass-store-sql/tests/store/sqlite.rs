@@ -236,3 +236,50 @@ fn lite(store: &SqlStore) -> &sqlx::SqlitePool {
         Pool::Postgres(_) => panic!("a SQLite store"),
     }
 }
+
+/// Session reads for checks run on connections of their own, outside the pool, each behind a
+/// lock: many at once, over several sessions, while sessions are written and deleted, each read
+/// answers with its own session and user, and a deleted session is gone for reads after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_session_reads_each_answer_their_own_session() {
+    use hallpass_store_tests::{inserted, inserted_session, t0};
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn hallpass_core::Store> = Arc::new(
+        SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let mut sessions = Vec::new();
+    for i in 0..8 {
+        let user = inserted(store.as_ref(), &format!("reader{i}@example.com"), t0()).await;
+        let session = inserted_session(store.as_ref(), &user, t0()).await;
+        sessions.push((user, session));
+    }
+    let sessions = Arc::new(sessions);
+    let mut reads = tokio::task::JoinSet::new();
+    for n in 0..256 {
+        let (reader, sessions) = (Arc::clone(&store), Arc::clone(&sessions));
+        reads.spawn(async move {
+            let (user, session) = &sessions[n % sessions.len()];
+            let found = reader.session_with_user(&session.token).await.unwrap();
+            let found = found.expect("the session is there");
+            assert_eq!(&found.user, user);
+            assert_eq!(&found.session, session);
+        });
+        if n == 128 {
+            // Writes go through the pool meanwhile.
+            let extra = inserted(store.as_ref(), "writer@example.com", t0()).await;
+            let gone = inserted_session(store.as_ref(), &extra, t0()).await;
+            assert!(store.delete_session(&gone.token).await.unwrap());
+            assert!(store
+                .session_with_user(&gone.token)
+                .await
+                .unwrap()
+                .is_none());
+        }
+    }
+    while let Some(done) = reads.join_next().await {
+        done.unwrap();
+    }
+}
