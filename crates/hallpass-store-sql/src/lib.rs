@@ -230,8 +230,9 @@ const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl SqlStore {
     /// Opens the database a `sqlite://` or `postgres://` URL names. SQLite files are created if
-    /// missing and run in WAL mode with foreign keys on; PostgreSQL gets a pool of at most
-    /// `max_connections`. Does not migrate.
+    /// missing and run in WAL mode with foreign keys on, with a pool of [`SQLITE_CONNECTIONS`] and
+    /// one connection per core (two to eight) that only reads sessions for checks; PostgreSQL gets a
+    /// pool of at most `max_connections`. Does not migrate.
     pub async fn connect(
         url: &str,
         schema: ProfileSchema,
