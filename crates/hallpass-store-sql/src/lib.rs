@@ -230,7 +230,7 @@ const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl SqlStore {
     /// Opens the database a `sqlite://` or `postgres://` URL names. SQLite files are created if
-    /// missing and run in WAL mode with foreign keys on, with a pool of [`SQLITE_CONNECTIONS`] and
+    /// missing and run in WAL mode with foreign keys on, with a pool of eight connections and
     /// one connection per core (two to eight) that only reads sessions for checks; PostgreSQL gets a
     /// pool of at most `max_connections`. Does not migrate.
     pub async fn connect(
