@@ -75,18 +75,23 @@ impl SigningKeyPair {
 
     /// Signs claims as a compact JWS with `{"alg":"EdDSA","kid":…}` (no `typ`, as Better Auth).
     pub fn sign(&self, claims: &Value) -> Result<String, StoreError> {
-        use ed25519_dalek::Signer;
         let payload = serde_json::to_vec(claims)
             .map_err(|e| StoreError::Backend(format!("cannot sign a JWT: {e}")))?;
+        Ok(self.sign_payload(&payload))
+    }
+
+    /// A JWS over claims already written as JSON.
+    pub fn sign_payload(&self, payload: &[u8]) -> String {
+        use ed25519_dalek::Signer;
         // header.payload.signature, each base64url without padding: 4/3 of the bytes plus 86.
         let mut jws = String::with_capacity(self.header.len() + payload.len() * 4 / 3 + 96);
         jws.push_str(&self.header);
         jws.push('.');
-        B64URL.encode_string(&payload, &mut jws);
+        B64URL.encode_string(payload, &mut jws);
         let signature = self.key.sign(jws.as_bytes());
         jws.push('.');
         B64URL.encode_string(signature.to_bytes(), &mut jws);
-        Ok(jws)
+        jws
     }
 }
 

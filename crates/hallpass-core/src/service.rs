@@ -8,7 +8,7 @@ use crate::email::Email;
 use crate::error::DomainError;
 use crate::id::new_id;
 use crate::keys::{Expected, JwtRefusal, KeyRing};
-use crate::model::{CredentialAccount, Session, SessionWithUser, User, UserChanges};
+use crate::model::{ClaimTerms, CredentialAccount, Session, SessionWithUser, User, UserChanges};
 use crate::password::{algorithm_of, Algorithm, HashPool, LengthPolicy};
 use crate::profile::ProfileSchema;
 use crate::secret::Secret;
@@ -649,19 +649,16 @@ impl AuthService {
     /// Claims for a JWT about this session's user: the user object plus `iat`, `sub`, `sid` (the
     /// session id, so a strict check can ask whether the session still lives), `exp`, `iss`, `aud`.
     pub fn jwt_claims(&self, found: &SessionWithUser, issued: Timestamp) -> Value {
-        let user = &found.user;
-        let iat = issued.timestamp();
-        let mut claims = Map::new();
-        claims.insert("iat".into(), Value::from(iat));
-        if let Value::Object(u) = user.to_json() {
-            claims.extend(u);
+        found.jwt_claims(&self.claim_terms(issued))
+    }
+
+    fn claim_terms(&self, issued: Timestamp) -> ClaimTerms<'_> {
+        ClaimTerms {
+            iat: issued.timestamp(),
+            ttl: self.jwt.ttl,
+            issuer: &self.jwt.issuer,
+            audience: &self.jwt.audience,
         }
-        claims.insert("sub".into(), Value::String(user.id.clone()));
-        claims.insert("sid".into(), Value::String(found.session.id.clone()));
-        claims.insert("exp".into(), Value::from(iat + self.jwt.ttl));
-        claims.insert("iss".into(), Value::String(self.jwt.issuer.clone()));
-        claims.insert("aud".into(), Value::String(self.jwt.audience.clone()));
-        Value::Object(claims)
     }
 
     /// A signed JWT about this session's user (`/token`, `set-auth-jwt`).
@@ -674,7 +671,7 @@ impl AuthService {
             return Ok(jwt);
         }
         let key = self.keys.current().await?;
-        let jwt = key.sign(&self.jwt_claims(found, now()))?;
+        let jwt = key.sign_payload(&found.jwt_claims_bytes(&self.claim_terms(now())));
         self.cache.put_jwt(token, &found.user, &jwt);
         Ok(jwt)
     }

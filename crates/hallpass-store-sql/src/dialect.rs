@@ -227,6 +227,11 @@ pub enum Row {
     Sqlite(SqliteRow),
     /// PostgreSQL.
     Postgres(PgRow),
+    /// SQLite, read by a [`SqliteReaders`] connection: the values as stored. Read back as sqlx
+    /// reads a SQLite row (a value of another storage class than asked for is an error, a NULL
+    /// where a value is required reads as empty, 0 or false), which
+    /// `tests::both_sqlite_readers_decode_alike` checks.
+    Cells(Vec<rusqlite::types::Value>),
 }
 
 /// What the migration planner needs to know about a database.
@@ -251,47 +256,77 @@ macro_rules! bound {
     }};
 }
 
-/// SQLite connections kept outside the pool for one kind of read. sqlx pings a pooled connection
-/// every time it goes back to the pool, a second round trip to the connection's thread for each
-/// query; these go back to their mutex instead.
+/// SQLite connections kept outside the pool that read sessions for checks on the calling thread.
+///
+/// sqlx runs each SQLite connection on a thread of its own: a query is a message to that thread
+/// and a wake-up back, and a pooled connection is also pinged each time it goes back to the pool.
+/// For a session check that reads one indexed row in microseconds, those thread switches cost
+/// more than the read (see bench/README.md). These connections (rusqlite, on the SQLite library
+/// sqlx links) answer on the task's own thread instead. A read takes a connection that is free
+/// at that moment and never waits for one: when every one is in use, or SQLite answers busy or
+/// with any error, the caller reads through the pool, which waits as long as it must.
 pub struct SqliteReaders {
-    conns: Vec<tokio::sync::Mutex<SqliteConnection>>,
+    conns: Vec<std::sync::Mutex<rusqlite::Connection>>,
     next: std::sync::atomic::AtomicUsize,
 }
 
 impl SqliteReaders {
-    /// Opens `n` connections (at least one) with these options.
-    pub async fn open(
-        opts: &sqlx::sqlite::SqliteConnectOptions,
-        n: usize,
-    ) -> StoreResult<SqliteReaders> {
-        use sqlx::ConnectOptions;
-        let mut conns = Vec::with_capacity(n.max(1));
-        for _ in 0..n.max(1) {
-            conns.push(tokio::sync::Mutex::new(
-                opts.connect().await.map_err(db_error)?,
-            ));
-        }
+    /// Opens `n` connections (at least one) to the SQLite file at `path`, which must exist (the
+    /// pool created it), with a page cache of `cache_kib` KiB each.
+    pub fn open(path: &std::path::Path, n: usize, cache_kib: u32) -> StoreResult<SqliteReaders> {
+        use rusqlite::OpenFlags;
+        let open = || -> rusqlite::Result<rusqlite::Connection> {
+            // Each connection is behind a mutex here: SQLite's own locking would be a second one.
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            // Never waits for a lock (the pool does that); never writes.
+            conn.busy_timeout(std::time::Duration::ZERO)?;
+            conn.pragma_update(None, "query_only", true)?;
+            conn.pragma_update(None, "cache_size", -i64::from(cache_kib))?;
+            Ok(conn)
+        };
+        let conns = (0..n.max(1))
+            .map(|_| open().map(std::sync::Mutex::new))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| StoreError::Backend(format!("cannot open a session reader: {e}")))?;
         Ok(SqliteReaders {
             conns,
             next: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
-    /// The first row a statement returns, on a free connection (or the next one's turn).
-    pub async fn fetch_optional(&self, sql: &str, args: Vec<Arg>) -> StoreResult<Option<Row>> {
-        let mut conn = match self.conns.iter().find_map(|c| c.try_lock().ok()) {
-            Some(free) => free,
-            None => {
-                let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                self.conns[i % self.conns.len()].lock().await
-            }
+    /// The first row `sql` returns for one text argument, read on this thread; `None` when no
+    /// connection is free at once or the read failed (the caller then reads through the pool).
+    pub fn fetch_optional(&self, sql: &str, arg: &str) -> Option<Option<Row>> {
+        let n = self.conns.len();
+        let first = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let conn = (0..n).find_map(|k| match self.conns[(first + k) % n].try_lock() {
+            Ok(conn) => Some(conn),
+            // A panic while reading leaves the connection as usable as before.
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        })?;
+        let read = || -> rusqlite::Result<Option<Row>> {
+            let mut stmt = conn.prepare_cached(sql)?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([arg])?;
+            let Some(row) = rows.next()? else {
+                return Ok(None);
+            };
+            let cells = (0..columns)
+                .map(|i| row.get::<_, rusqlite::types::Value>(i))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(Some(Row::Cells(cells)))
         };
-        bound!(sql, args, bind_sqlite)
-            .fetch_optional(&mut *conn)
-            .await
-            .map(|r| r.map(Row::Sqlite))
-            .map_err(db_error)
+        match read() {
+            Ok(row) => Some(row),
+            Err(e) => {
+                tracing::debug!(error = %e, "session reader failed; reading through the pool");
+                None
+            }
+        }
     }
 }
 
@@ -499,12 +534,36 @@ fn unreadable(i: usize, what: &str) -> StoreError {
     StoreError::Backend(format!("column {i}: {what}"))
 }
 
+use rusqlite::types::Value as Cell;
+
+fn cell(cells: &[Cell], i: usize) -> StoreResult<&Cell> {
+    cells.get(i).ok_or_else(|| unreadable(i, "no such column"))
+}
+
+/// A value of another storage class than the accessor reads.
+fn mismatch(i: usize, wanted: &str, got: &Cell) -> StoreError {
+    let got = match got {
+        Cell::Null => "NULL",
+        Cell::Integer(_) => "an integer",
+        Cell::Real(_) => "a real",
+        Cell::Text(_) => "text",
+        Cell::Blob(_) => "a blob",
+    };
+    unreadable(i, &format!("expected {wanted}, found {got}"))
+}
+
 impl Row {
     /// Text.
     pub fn text(&self, i: usize) -> StoreResult<String> {
         match self {
             Row::Sqlite(r) => r.try_get(i).map_err(db_error),
             Row::Postgres(r) => r.try_get(i).map_err(db_error),
+            Row::Cells(c) => match cell(c, i)? {
+                Cell::Text(s) => Ok(s.clone()),
+                // As sqlx reads a NULL where a value is required.
+                Cell::Null => Ok(String::new()),
+                other => Err(mismatch(i, "text", other)),
+            },
         }
     }
 
@@ -517,6 +576,11 @@ impl Row {
                 "INT4" => Ok(i64::from(r.try_get::<i32, _>(i).map_err(db_error)?)),
                 _ => r.try_get(i).map_err(db_error),
             },
+            Row::Cells(c) => match cell(c, i)? {
+                Cell::Integer(n) => Ok(*n),
+                Cell::Null => Ok(0),
+                other => Err(mismatch(i, "an integer", other)),
+            },
         }
     }
 
@@ -525,6 +589,11 @@ impl Row {
         match self {
             Row::Sqlite(r) => r.try_get(i).map_err(db_error),
             Row::Postgres(r) => r.try_get(i).map_err(db_error),
+            Row::Cells(c) => match cell(c, i)? {
+                Cell::Text(s) => Ok(Some(s.clone())),
+                Cell::Null => Ok(None),
+                other => Err(mismatch(i, "text", other)),
+            },
         }
     }
 
@@ -566,6 +635,12 @@ impl Row {
                     .try_get::<Option<chrono::DateTime<Utc>>, _>(i)
                     .map_err(db_error)?,
             },
+            Row::Cells(c) => match cell(c, i)? {
+                Cell::Text(s) => Some(iso(s.clone())?),
+                Cell::Null => None,
+                Cell::Integer(ms) => from_millis(*ms),
+                other => return Err(mismatch(i, "a date", other)),
+            },
         };
         Ok(date.map(truncate_to_millis))
     }
@@ -585,6 +660,12 @@ impl Row {
                 "INT4" => Ok(r.try_get::<i32, _>(i).map_err(db_error)? != 0),
                 "INT8" => Ok(r.try_get::<i64, _>(i).map_err(db_error)? != 0),
                 _ => r.try_get(i).map_err(db_error),
+            },
+            Row::Cells(c) => match cell(c, i)? {
+                Cell::Integer(n) => Ok(*n != 0),
+                Cell::Null => Ok(false),
+                Cell::Text(s) => Ok(s == "1" || s.eq_ignore_ascii_case("true")),
+                other => Err(mismatch(i, "a boolean", other)),
             },
         }
     }
@@ -613,6 +694,17 @@ impl Row {
                 Some(json) => serde_json::from_str(&json)
                     .map_err(|e| unreadable(i, &format!("unreadable value: {e}"))),
             },
+            Row::Cells(c) => Ok(match cell(c, i)? {
+                Cell::Integer(n) => match kind {
+                    FieldType::Boolean => Value::Bool(*n != 0),
+                    _ => Value::from(*n),
+                },
+                Cell::Text(s) => Value::String(s.clone()),
+                Cell::Real(f) => {
+                    serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+                }
+                Cell::Null | Cell::Blob(_) => Value::Null,
+            }),
         }
     }
 }
@@ -620,6 +712,107 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What every accessor makes of column `i`, errors reduced to "error" (their wording differs
+    /// between the two drivers; whether a value is refused must not).
+    fn decoded(row: &Row, i: usize) -> Vec<String> {
+        fn show<T: std::fmt::Debug>(r: StoreResult<T>) -> String {
+            r.map_or_else(|_| "error".to_owned(), |v| format!("{v:?}"))
+        }
+        let mut out = vec![
+            show(row.text(i)),
+            show(row.int(i)),
+            show(row.opt_text(i)),
+            show(row.opt_date(i)),
+            show(row.date(i)),
+            show(row.bool(i)),
+        ];
+        for kind in [
+            FieldType::String,
+            FieldType::Number,
+            FieldType::Boolean,
+            FieldType::Enum,
+        ] {
+            out.push(show(row.profile(i, &kind)));
+        }
+        out
+    }
+
+    /// The session readers (rusqlite, on the request's thread) read every stored value as the
+    /// pool (sqlx) does: dates as ISO text or epoch milliseconds, booleans as integers or text,
+    /// profile values of every storage class, NULLs, and values of the wrong class.
+    #[tokio::test]
+    async fn both_sqlite_readers_decode_alike() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let path = dir.path().join("cells.db");
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let pool = Pool::Sqlite(
+            sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect_with(opts)
+                .await
+                .expect("pool"),
+        );
+        pool.execute("create table t (k text primary key, v)", vec![])
+            .await
+            .expect("table");
+        let values = [
+            ("iso", "'2026-12-05T14:30:24.123Z'"),
+            ("iso-no-millis", "'2026-12-05T14:30:24Z'"),
+            ("bad-date", "'yesterday'"),
+            ("millis", "1764945024123"),
+            ("zero", "0"),
+            ("one", "1"),
+            ("negative", "-42"),
+            ("true", "'true'"),
+            ("TRUE", "'TRUE'"),
+            ("text-one", "'1'"),
+            ("text", "'intermediate'"),
+            ("unicode", "'Zoë \u{1F600} \u{202E}'"),
+            ("empty", "''"),
+            ("real", "2.5"),
+            ("whole-real", "3.0"),
+            ("null", "null"),
+            ("blob", "x'00ff'"),
+        ];
+        for (k, v) in values {
+            pool.execute(&format!("insert into t values ('{k}', {v})"), vec![])
+                .await
+                .expect("insert");
+        }
+        let readers = SqliteReaders::open(&path, 2, 256).expect("readers");
+        let sql = "select v from t where k = ?";
+        for (k, _) in values {
+            let by_pool = pool
+                .fetch_optional(sql, vec![Arg::Text(k.to_owned())])
+                .await
+                .expect("pool read")
+                .expect("a row");
+            let by_reader = readers
+                .fetch_optional(sql, k)
+                .expect("a free reader")
+                .expect("a row");
+            assert!(
+                matches!(by_reader, Row::Cells(_)),
+                "{k}: read on this thread"
+            );
+            assert_eq!(decoded(&by_reader, 0), decoded(&by_pool, 0), "{k}");
+        }
+        assert!(
+            readers
+                .fetch_optional(sql, "absent")
+                .expect("a free reader")
+                .is_none(),
+            "no row is no row"
+        );
+        // A statement the reader cannot run is not an answer: the caller reads through the pool.
+        assert!(readers
+            .fetch_optional("select nope from t where k = ?", "iso")
+            .is_none());
+    }
 
     #[test]
     fn placeholders_are_numbered_for_postgres_outside_quotes_only() {

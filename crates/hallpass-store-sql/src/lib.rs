@@ -216,9 +216,19 @@ fn session_from(row: &Row) -> StoreResult<Session> {
 
 /// Connections to a SQLite file (readers run in parallel in WAL mode; writes take turns).
 const SQLITE_CONNECTIONS: u32 = 8;
-/// SQLite connections outside the pool that read sessions for checks: one per core, two to eight.
+/// SQLite connections outside the pool that read sessions for checks, on the calling thread: one
+/// per core (the runtime's worker threads, so that each can read at once), two to eight.
 fn sqlite_session_readers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+}
+/// Whether a SQLite URL names a file and nothing else (no in-memory database, no parameters), so
+/// that the session readers can open the same file by its path.
+fn sqlite_plain_file(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or("");
+    !rest.is_empty() && rest != ":memory:" && !rest.contains('?')
 }
 /// SQLite's page cache per connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 1024;
@@ -230,9 +240,10 @@ const PG_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 impl SqlStore {
     /// Opens the database a `sqlite://` or `postgres://` URL names. SQLite files are created if
-    /// missing and run in WAL mode with foreign keys on, with a pool of eight connections and
-    /// one connection per core (two to eight) that only reads sessions for checks; PostgreSQL gets a
-    /// pool of at most `max_connections`. Does not migrate.
+    /// missing and run in WAL mode with foreign keys on, with a pool of eight connections and, for
+    /// a plain file (no parameters, not in memory), one connection per core (two to eight) that
+    /// reads sessions for checks on the calling thread ([`dialect::SqliteReaders`]); PostgreSQL
+    /// gets a pool of at most `max_connections`. Does not migrate.
     pub async fn connect(
         url: &str,
         schema: ProfileSchema,
@@ -265,8 +276,13 @@ impl SqlStore {
                     .connect_with(opts.clone())
                     .await
                     .map_err(dialect::db_error)?;
-                session_readers =
-                    Some(dialect::SqliteReaders::open(&opts, sqlite_session_readers()).await?);
+                if sqlite_plain_file(url) {
+                    session_readers = Some(dialect::SqliteReaders::open(
+                        opts.get_filename(),
+                        sqlite_session_readers(),
+                        SQLITE_CACHE_KIB,
+                    )?);
+                }
                 Pool::Sqlite(pool)
             }
             Dialect::Postgres => {
@@ -515,16 +531,15 @@ impl SessionStore for SqlStore {
     }
 
     async fn session_with_user(&self, token: &str) -> StoreResult<Option<SessionWithUser>> {
-        let args = vec![text(token)];
-        let row = match &self.session_readers {
-            Some(readers) => {
-                readers
-                    .fetch_optional(&self.sql.session_with_user, args)
-                    .await?
-            }
+        let on_this_thread = self
+            .session_readers
+            .as_ref()
+            .and_then(|readers| readers.fetch_optional(&self.sql.session_with_user, token));
+        let row = match on_this_thread {
+            Some(row) => row,
             None => {
                 self.pool
-                    .fetch_optional(&self.sql.session_with_user, args)
+                    .fetch_optional(&self.sql.session_with_user, vec![text(token)])
                     .await?
             }
         };

@@ -117,9 +117,7 @@ async fn get_session(
     } else {
         String::new()
     };
-    let body: Arc<[u8]> = serde_json::to_vec(&found.to_json())
-        .map_err(|e| ApiError::internal(&format!("cannot render a session: {e}")))?
-        .into();
+    let body: Arc<[u8]> = found.to_json_bytes().into();
     state.auth.remember_answer(&found, &jwt, Arc::clone(&body));
     Ok(session_answer(out, body, &jwt))
 }

@@ -271,6 +271,11 @@ async fn concurrent_session_reads_each_answer_their_own_session() {
             // Writes go through the pool meanwhile.
             let extra = inserted(store.as_ref(), "writer@example.com", t0()).await;
             let gone = inserted_session(store.as_ref(), &extra, t0()).await;
+            assert!(store
+                .session_with_user(&gone.token)
+                .await
+                .unwrap()
+                .is_some());
             assert!(store.delete_session(&gone.token).await.unwrap());
             assert!(store
                 .session_with_user(&gone.token)
@@ -281,5 +286,47 @@ async fn concurrent_session_reads_each_answer_their_own_session() {
     }
     while let Some(done) = reads.join_next().await {
         done.unwrap();
+    }
+}
+
+/// Session checks read on the request's own thread, on connections of their own: every one of
+/// them sees a session as soon as the pool has written it, and sees it gone as soon as the pool
+/// has deleted it (no reader keeps an older snapshot), with many reads at once each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_session_reader_sees_each_write_at_once() {
+    use hallpass_store_tests::{inserted, inserted_session, t0};
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn hallpass_core::Store> = Arc::new(
+        SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    let user = inserted(store.as_ref(), "fresh@example.com", t0()).await;
+    let reads = |token: String| {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (store, token) = (Arc::clone(&store), token.clone());
+            set.spawn(async move { store.session_with_user(&token).await.unwrap().is_some() });
+        }
+        set
+    };
+    for round in 0..40 {
+        let session = inserted_session(store.as_ref(), &user, t0()).await;
+        let mut seen = reads(session.token.clone());
+        while let Some(found) = seen.join_next().await {
+            assert!(
+                found.unwrap(),
+                "round {round}: a reader missed a new session"
+            );
+        }
+        assert!(store.delete_session(&session.token).await.unwrap());
+        let mut gone = reads(session.token.clone());
+        while let Some(found) = gone.join_next().await {
+            assert!(
+                !found.unwrap(),
+                "round {round}: a reader saw a deleted session"
+            );
+        }
     }
 }
