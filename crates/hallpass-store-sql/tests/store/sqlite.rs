@@ -230,6 +230,19 @@ async fn processes_migrating_one_file_at_once_take_turns() {
 }
 
 /// The SQLite pool under a store.
+/// A migrated store on a new file (the folder lives as long as the returned guard), shared
+/// between tasks.
+async fn migrated_shared_store() -> (tempfile::TempDir, Arc<dyn hallpass_core::Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn hallpass_core::Store> = Arc::new(
+        SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
+            .await
+            .unwrap(),
+    );
+    store.migrate().await.unwrap();
+    (dir, store)
+}
+
 fn lite(store: &SqlStore) -> &sqlx::SqlitePool {
     match store.pool() {
         Pool::Sqlite(p) => p,
@@ -243,13 +256,7 @@ fn lite(store: &SqlStore) -> &sqlx::SqlitePool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_session_reads_each_answer_their_own_session() {
     use hallpass_store_tests::{inserted, inserted_session, t0};
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn hallpass_core::Store> = Arc::new(
-        SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
-            .await
-            .unwrap(),
-    );
-    store.migrate().await.unwrap();
+    let (_dir, store) = migrated_shared_store().await;
     let mut sessions = Vec::new();
     for i in 0..8 {
         let user = inserted(store.as_ref(), &format!("reader{i}@example.com"), t0()).await;
@@ -295,13 +302,7 @@ async fn concurrent_session_reads_each_answer_their_own_session() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_session_reader_sees_each_write_at_once() {
     use hallpass_store_tests::{inserted, inserted_session, t0};
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn hallpass_core::Store> = Arc::new(
-        SqlStore::connect(&url_in(&dir), ProfileSchema::default(), 1)
-            .await
-            .unwrap(),
-    );
-    store.migrate().await.unwrap();
+    let (_dir, store) = migrated_shared_store().await;
     let user = inserted(store.as_ref(), "fresh@example.com", t0()).await;
     let reads = |token: String| {
         let mut set = tokio::task::JoinSet::new();
