@@ -265,6 +265,11 @@ macro_rules! bound {
 /// sqlx links) answer on the task's own thread instead. A read takes a connection that is free
 /// at that moment and never waits for one: when every one is in use, or SQLite answers busy or
 /// with any error, the caller reads through the pool, which waits as long as it must.
+///
+/// The cost: a read holds its worker thread for as long as SQLite takes. With the file in the
+/// operating system's cache (the usual case once a server has run a while) that is microseconds;
+/// right after a machine starts, with the file still on disk, the first reads wait for the disk
+/// on the worker, and other requests on that worker wait with them.
 pub struct SqliteReaders {
     conns: Vec<std::sync::Mutex<rusqlite::Connection>>,
     next: std::sync::atomic::AtomicUsize,
