@@ -817,6 +817,24 @@ mod tests {
         assert!(readers
             .fetch_optional("select nope from t where k = ?", "iso")
             .is_none());
+        // Each reader has the page cache it was given, and cannot write.
+        for conn in &readers.conns {
+            let conn = conn.lock().expect("a reader");
+            let cache: i64 = conn
+                .pragma_query_value(None, "cache_size", |r| r.get(0))
+                .expect("cache_size");
+            assert_eq!(cache, -256);
+            assert!(conn.execute("delete from t", []).is_err(), "a reader wrote");
+        }
+        let left = pool
+            .fetch_optional("select count(*) from t", vec![])
+            .await
+            .expect("count")
+            .expect("a row");
+        assert_eq!(
+            left.int(0).expect("a count"),
+            i64::try_from(values.len()).expect("small")
+        );
     }
 
     #[test]
