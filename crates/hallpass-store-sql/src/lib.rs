@@ -232,11 +232,6 @@ fn sqlite_plain_file(url: &str) -> bool {
 }
 /// SQLite's page cache per connection, in KiB.
 const SQLITE_CACHE_KIB: u32 = 1024;
-/// The session readers' page cache, in KiB each: the pool's. 4 MiB (to keep the inner pages of
-/// the four B-trees a check walks cached at a million users) measured no faster than 1 MiB in
-/// alternated runs on a quiet machine (1,000,000 sessions, random tokens), for 6 to 10 MiB more
-/// resident.
-const SQLITE_READER_CACHE_KIB: u32 = SQLITE_CACHE_KIB;
 /// PostgreSQL connections kept open when idle (at most the configured maximum).
 const PG_WARM_CONNECTIONS: u32 = 2;
 /// A pooled PostgreSQL connection idle this long is pinged before it is used (under load none is,
@@ -268,9 +263,9 @@ impl SqlStore {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     // Page cache per connection, in KiB (negative): set here, not left to the
-                    // library's default, so memory is bounded by SQLITE_CONNECTIONS × this (plus
-                    // SQLITE_READER_CACHE_KIB per session reader) whatever the database grows
-                    // to; the operating system caches the file too.
+                    // library's default, so memory is bounded by (SQLITE_CONNECTIONS + the session
+                    // readers) × this whatever the database grows to; the operating system
+                    // caches the file too.
                     .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(SQLITE_CONNECTIONS)
@@ -285,7 +280,10 @@ impl SqlStore {
                     session_readers = Some(dialect::SqliteReaders::open(
                         opts.get_filename(),
                         sqlite_session_readers(),
-                        SQLITE_READER_CACHE_KIB,
+                        // The pool's size: 4 MiB (to keep the inner pages of the four B-trees a
+                        // check walks cached at a million users) measured no faster in
+                        // alternated runs on a quiet machine, for 6 to 10 MiB more resident.
+                        SQLITE_CACHE_KIB,
                     )?);
                 }
                 Pool::Sqlite(pool)
