@@ -168,23 +168,33 @@ impl SessionWithUser {
     /// written without building the `Value` first (a session check read from the database
     /// renders one; the `Value` costs some 40 allocations).
     pub fn to_json_bytes(&self) -> Vec<u8> {
+        let by_value = || serde_json::to_vec(&self.to_json()).unwrap_or_default();
         if self.user.profile_collides(&[]) {
-            return serde_json::to_vec(&self.to_json()).unwrap_or_default();
+            return by_value();
         }
-        let mut out = Vec::with_capacity(512);
-        let mut ser = serde_json::Serializer::new(&mut out);
-        let written = (|| {
-            let mut m = ser.serialize_map(Some(2))?;
+        json_object(|m| {
             m.serialize_entry("session", &SessionObject(&self.session))?;
-            m.serialize_entry("user", &UserObject(&self.user))?;
-            m.end()
-        })();
-        match written {
-            Ok(()) => out,
-            // Writing strings, booleans and JSON values into a Vec does not fail.
-            Err(_) => serde_json::to_vec(&self.to_json()).unwrap_or_default(),
-        }
+            m.serialize_entry("user", &UserObject(&self.user))
+        })
+        .unwrap_or_else(by_value)
     }
+}
+
+/// The map a [`json_object`] writer fills.
+type ObjectWriter<'a> =
+    serde_json::ser::Compound<'a, &'a mut Vec<u8>, serde_json::ser::CompactFormatter>;
+
+/// A JSON object written straight to bytes by `fields`, as `serde_json::to_vec` writes one;
+/// `None` if writing failed (strings, numbers and JSON values into a `Vec` do not fail).
+fn json_object(
+    fields: impl FnOnce(&mut ObjectWriter<'_>) -> Result<(), serde_json::Error>,
+) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(512);
+    let mut ser = serde_json::Serializer::new(&mut out);
+    let mut m = ser.serialize_map(None).ok()?;
+    fields(&mut m).ok()?;
+    m.end().ok()?;
+    Some(out)
 }
 
 /// What a JWT's claims take besides the session and user: issue time (epoch seconds), lifetime in
@@ -229,24 +239,16 @@ impl SessionWithUser {
         if user.profile_collides(&CLAIMS) {
             return by_value();
         }
-        let mut out = Vec::with_capacity(512);
-        let mut ser = serde_json::Serializer::new(&mut out);
-        let written = (|| {
-            let mut m = ser.serialize_map(None)?;
+        json_object(|m| {
             m.serialize_entry("iat", &terms.iat)?;
-            user.write_fields(&mut m)?;
+            user.write_fields(m)?;
             m.serialize_entry("sub", &user.id)?;
             m.serialize_entry("sid", &self.session.id)?;
             m.serialize_entry("exp", &(terms.iat + terms.ttl))?;
             m.serialize_entry("iss", terms.issuer)?;
-            m.serialize_entry("aud", terms.audience)?;
-            m.end()
-        })();
-        match written {
-            Ok(()) => out,
-            // Writing strings, numbers and JSON values into a Vec does not fail.
-            Err(_) => by_value(),
-        }
+            m.serialize_entry("aud", terms.audience)
+        })
+        .unwrap_or_else(by_value)
     }
 }
 
