@@ -690,7 +690,9 @@ impl SessionCache {
     }
 
     /// Remembers the whole answer for this session and user state with its JWT, if both are the
-    /// cached ones (a session or user changed since is not answered with it).
+    /// cached ones. A session changed since (extended by another check) keeps the JWT, which does
+    /// not describe the session's times, but not the answer, which does; a user changed since
+    /// keeps neither.
     pub fn put_answer(&self, found: &SessionWithUser, jwt: &str, body: Arc<[u8]>) {
         self.put_issued(
             &found.session.token,
@@ -721,9 +723,7 @@ impl SessionCache {
         let Some(entry) = inner.sessions.get_mut(token) else {
             return;
         };
-        if session.is_some_and(|s| *entry.session != *s) {
-            return;
-        }
+        let body = body.filter(|_| session.is_none_or(|s| *entry.session == *s));
         let removed = entry.jwt.as_ref().map_or(0, IssuedJwt::bytes);
         let issued = IssuedJwt {
             jwt: jwt.into(),
@@ -974,6 +974,39 @@ mod tests {
         // A JWT names its session: another session of the same user gets its own.
         c.put(&sample("t2", "u1"), c.ticket());
         assert_eq!(c.jwt("t2", &s.user, Duration::from_secs(30)), None);
+    }
+
+    #[test]
+    fn an_answer_is_remembered_only_for_the_session_and_user_it_shows() {
+        let reuse = Duration::from_secs(30);
+        let c = cache();
+        let s = sample("t1", "u1");
+        c.put(&s, c.ticket());
+        c.put_answer(&s, "jwt-1", Arc::from(&b"answer-1"[..]));
+        let a = c.answer("t1", reuse).expect("the answer is remembered");
+        assert_eq!((&*a.body, &*a.jwt), (&b"answer-1"[..], "jwt-1"));
+
+        // The session was extended by another check meanwhile: the JWT (which does not show the
+        // session's times) is kept, the answer (which does) is not.
+        let mut extended = s.clone();
+        extended.session.expires_at = s.session.expires_at + chrono::Duration::days(1);
+        c.put(&extended, c.ticket());
+        c.put_answer(&s, "jwt-2", Arc::from(&b"answer-2"[..]));
+        assert!(
+            c.answer("t1", reuse).is_none(),
+            "an answer showing the old expiry"
+        );
+        assert_eq!(c.jwt("t1", &s.user, reuse).as_deref(), Some("jwt-2"));
+
+        // The user changed: neither is kept.
+        let mut renamed = extended.clone();
+        renamed.user.name = "renamed".into();
+        c.put(&renamed, c.ticket());
+        c.put_answer(&extended, "jwt-3", Arc::from(&b"answer-3"[..]));
+        assert!(c.answer("t1", reuse).is_none());
+        assert_eq!(c.jwt("t1", &renamed.user, reuse), None);
+        // What was kept before stays, for the user state it was signed for; jwt-3 was not taken.
+        assert_eq!(c.jwt("t1", &extended.user, reuse).as_deref(), Some("jwt-2"));
     }
 
     #[test]

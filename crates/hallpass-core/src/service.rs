@@ -665,15 +665,42 @@ impl AuthService {
     /// A JWT signed for the same session and user state within the last few seconds is handed out
     /// again, so a burst of session checks does not sign a token each.
     pub async fn issue_jwt(&self, found: &SessionWithUser) -> Result<String, DomainError> {
-        let reuse = self.jwt_reuse();
-        let token = &found.session.token;
-        if let Some(jwt) = self.cache.jwt(token, &found.user, reuse) {
+        if let Some(jwt) = self.reusable_jwt(found) {
             return Ok(jwt);
         }
-        let key = self.keys.current().await?;
-        let jwt = key.sign_payload(&found.jwt_claims_bytes(&self.claim_terms(now())));
-        self.cache.put_jwt(token, &found.user, &jwt);
+        let jwt = self.sign_jwt(found).await?;
+        self.cache.put_jwt(&found.session.token, &found.user, &jwt);
         Ok(jwt)
+    }
+
+    /// get-session's answer for a session that was not answered whole from memory: the JWT for
+    /// `set-auth-jwt` (as [`AuthService::issue_jwt`]; empty without `with_jwt`) and the rendered
+    /// body, remembered together for [`AuthService::cached_answer`] in one step.
+    pub async fn render_answer(
+        &self,
+        found: &SessionWithUser,
+        with_jwt: bool,
+    ) -> Result<(String, Arc<[u8]>), DomainError> {
+        let jwt = if !with_jwt {
+            String::new()
+        } else if let Some(jwt) = self.reusable_jwt(found) {
+            jwt
+        } else {
+            self.sign_jwt(found).await?
+        };
+        let body: Arc<[u8]> = found.to_json_bytes().into();
+        self.cache.put_answer(found, &jwt, Arc::clone(&body));
+        Ok((jwt, body))
+    }
+
+    fn reusable_jwt(&self, found: &SessionWithUser) -> Option<String> {
+        self.cache
+            .jwt(&found.session.token, &found.user, self.jwt_reuse())
+    }
+
+    async fn sign_jwt(&self, found: &SessionWithUser) -> Result<String, DomainError> {
+        let key = self.keys.current().await?;
+        Ok(key.sign_payload(&found.jwt_claims_bytes(&self.claim_terms(now()))))
     }
 
     /// How long a JWT is handed out again for the same session and user state.
@@ -698,12 +725,6 @@ impl AuthService {
         }
         metrics::counter!("hallpass_session_cache_total", "result" => "hit").increment(1);
         Some(answer)
-    }
-
-    /// Remembers a rendered session-check answer with the JWT sent with it, for
-    /// [`AuthService::cached_answer`] (kept only while this session and user state are cached).
-    pub fn remember_answer(&self, found: &SessionWithUser, jwt: &str, body: Arc<[u8]>) {
-        self.cache.put_answer(found, jwt, body);
     }
 
     /// Verifies a JWT this server (or Better Auth with the same keys) issued: EdDSA, signature,

@@ -112,13 +112,10 @@ async fn get_session(
         }
     };
     // Signing is most of what a check read from the database costs: skipped when switched off.
-    let jwt = if state.config.jwt_header {
-        state.auth.issue_jwt(&found).await?
-    } else {
-        String::new()
-    };
-    let body: Arc<[u8]> = found.to_json_bytes().into();
-    state.auth.remember_answer(&found, &jwt, Arc::clone(&body));
+    let (jwt, body) = state
+        .auth
+        .render_answer(&found, state.config.jwt_header)
+        .await?;
     Ok(session_answer(out, body, &jwt))
 }
 
