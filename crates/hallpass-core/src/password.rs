@@ -6,12 +6,13 @@
 //! CPU share of a normal thread when both want a core), so the executor's threads win a core from
 //! them and hashing gets mostly the time left over; that is what lets the pool have as many threads
 //! as there are cores. Not the lowest (nice 19, a seventieth): on a machine busy with other work,
-//! sign-ins would then all but stop. A thread takes up to [`DERIVATIONS_AT_ONCE`] (two)
-//! waiting scrypt derivations at once and runs them interleaved (`hallpass_scrypt::scrypt_many`):
-//! two take about the time of one, so under a storm of sign-ins each core hashes about twice as
-//! many. Each thread keeps its scrypt working memory (32 MiB per derivation: 64 MiB while pairs
-//! run, back to 32 MiB at the next lone hash) from one hash to the next, wiped with zeros after
-//! every hash, and frees it after [`SCRATCH_IDLE`] without work.
+//! sign-ins would then all but stop. A thread takes up to [`derivations_at_once`] waiting scrypt
+//! derivations at once and runs them interleaved (`hallpass_scrypt::scrypt_many`): two, or three
+//! on CPUs with AVX-512, take about the time of one, so under a storm of sign-ins each core hashes
+//! about twice as many (or more). Each thread keeps its scrypt working memory (32 MiB per
+//! derivation: 64 or 96 MiB while a group runs, back to 32 MiB at the next lone hash) from one
+//! hash to the next, wiped with zeros after every hash, and frees it after [`SCRATCH_IDLE`]
+//! without work.
 
 use crate::error::DomainError;
 use argon2::{password_hash::PasswordHasher as _, password_hash::PasswordVerifier as _, Argon2};
@@ -183,10 +184,13 @@ fn decoy_hash(algorithm: Algorithm) -> String {
 }
 
 /// How many waiting scrypt derivations a hashing thread takes at once (run interleaved by
-/// `hallpass_scrypt::scrypt_many`). Two cost about the time of one, in 32 MiB of working memory
-/// each (`bench/scrypt/README.md`); a third would save little more CPU and make all three wait
-/// half as long again.
-pub const DERIVATIONS_AT_ONCE: usize = 2;
+/// `hallpass_scrypt::scrypt_many`), in 32 MiB of working memory each: what
+/// `hallpass_scrypt::preferred_group` says for this CPU. Two cost about the time of one; with
+/// AVX-512 three cost about the time of two, and elsewhere a third would save little more CPU and
+/// make all three wait half as long again (`bench/scrypt/README.md`).
+pub fn derivations_at_once() -> usize {
+    hallpass_scrypt::preferred_group()
+}
 
 /// What a hashing thread is handed.
 struct Job {
@@ -368,6 +372,7 @@ fn work(queue: &Queue) {
     lower_priority();
     let mut scratch = Scratch::new();
     let mut held = 0;
+    let at_once = derivations_at_once();
     while let Some(job) = queue.next(&mut scratch, &mut held) {
         queue.started(job.queued);
         queue.running(1);
@@ -383,7 +388,7 @@ fn work(queue: &Queue) {
                 done,
             } => {
                 let mut batch = vec![(password, salt, done)];
-                while batch.len() < DERIVATIONS_AT_ONCE {
+                while batch.len() < at_once {
                     let Some(Job {
                         queued,
                         work:
@@ -420,8 +425,8 @@ const ONE_DERIVATION_BYTES: usize = 128 * SCRYPT_R as usize * (1 << SCRYPT_LOG_N
 /// Derives the keys of `batch` together on this thread and hands each to its job.
 fn derive_batch(scratch: &mut Scratch, batch: Vec<Derivation>, queue: &Queue) {
     if batch.len() == 1 && scratch.bytes_held() > ONE_DERIVATION_BYTES * 3 / 2 {
-        // Sized for a pair that is over: give the pair's memory back rather than keep 64 MiB for
-        // one hash (a fresh 32 MiB costs a few milliseconds of page faults).
+        // Sized for a group that is over: give its memory back rather than keep 64 or 96 MiB
+        // for one hash (a fresh 32 MiB costs a few milliseconds of page faults).
         *scratch = Scratch::new();
     }
     let mut keys = vec![[0u8; SCRYPT_LEN]; batch.len()];
@@ -448,7 +453,7 @@ fn derive_batch(scratch: &mut Scratch, batch: Vec<Derivation>, queue: &Queue) {
 /// A fixed set of threads that run password hashing, fed by a bounded queue. When the queue is
 /// full, new work is refused at once ([`DomainError::Busy`]) instead of piling up. The threads run
 /// at a lower scheduling priority, keep scrypt's working memory between hashes (see the module
-/// documentation) and take up to [`DERIVATIONS_AT_ONCE`] waiting scrypt derivations at a time.
+/// documentation) and take up to [`derivations_at_once`] waiting scrypt derivations at a time.
 /// Dropping the pool lets the threads finish the queued jobs and exit.
 pub struct HashPool {
     queue: Arc<Queue>,
@@ -763,7 +768,7 @@ mod tests {
         let pool = HashPool::start(3, 64, Algorithm::Scrypt).map_err(|e| e.to_string());
         let pool = Arc::new(pool.unwrap_or_else(|e| unreachable_in_test(&e)));
         // What the pool reports while three threads work: never more threads running than it
-        // has, never more scrypt memory than three pairs need.
+        // has, never more scrypt memory than three full groups need.
         let done = Arc::new(AtomicBool::new(false));
         let sampler = {
             let (pool, done) = (Arc::clone(&pool), Arc::clone(&done));
@@ -808,17 +813,18 @@ mod tests {
         done.store(true, Relaxed);
         let (running, bytes) = sampler.await.unwrap();
         assert!((1..=3).contains(&running), "{running} threads running");
-        let pair = 2 * ONE_DERIVATION_BYTES as i64 + (1 << 20);
-        assert!(bytes > 0 && bytes <= 3 * pair, "{bytes} bytes reported");
+        let group = (derivations_at_once() * ONE_DERIVATION_BYTES) as i64 + (1 << 20);
+        assert!(bytes > 0 && bytes <= 3 * group, "{bytes} bytes reported");
         // Every change the threads counted adds up: all of it given back once they are idle.
         tokio::time::sleep(SCRATCH_IDLE + Duration::from_millis(700)).await;
         reported_scratch_settles_at(&pool, 0).await;
     }
 
-    /// Derivations waiting together run two at a time on one thread, each getting its own
-    /// answer (the right password verifies, wrong ones and decoys do not).
+    /// Derivations waiting together run [`derivations_at_once`] at a time on one thread (two, or
+    /// three with AVX-512), each getting its own answer (the right password verifies, wrong ones
+    /// and decoys do not).
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn waiting_derivations_run_in_pairs_each_with_its_own_answer() {
+    async fn waiting_derivations_run_in_groups_each_with_its_own_answer() {
         let pool = HashPool::start(1, 64, Algorithm::Scrypt).map_err(|e| e.to_string());
         let pool = Arc::new(pool.unwrap_or_else(|e| unreachable_in_test(&e)));
         let hash = pool.hash("the password").await.unwrap();
@@ -884,9 +890,15 @@ mod tests {
             pool.queue.paired.load(std::sync::atomic::Ordering::Relaxed),
             6
         );
-        // The thread held memory for a pair; a lone hash after it keeps only one's worth.
+        // The thread held memory for a whole group (six waiting: groups of two or three, never
+        // fewer); a lone hash after it keeps only one's worth.
         let held = pool.run(|s| s.bytes_held()).await.unwrap();
-        assert!(held >= 2 * ONE_DERIVATION_BYTES, "{held}");
+        let group = derivations_at_once();
+        assert!((2..=3).contains(&group), "{group}");
+        assert!(
+            held >= group * ONE_DERIVATION_BYTES,
+            "{held} for groups of {group}"
+        );
         reported_scratch_settles_at(&pool, held).await;
         pool.verify("the password", Some(&hash), Algorithm::Scrypt)
             .await

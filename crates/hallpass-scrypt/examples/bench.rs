@@ -129,6 +129,9 @@ fn main() {
         ("hallpass-x4", 4, hallpass_many),
         ("rustcrypto", 1, |o| single(rustcrypto, o)),
     ];
+    // What a server thread interleaves on this CPU (bench/scrypt/run reports that row as the
+    // server's).
+    println!("GROUP {}", hallpass_scrypt::preferred_group());
     let mut results = Vec::new();
     for (name, k, f) in impls {
         if !args.is_empty() && !args.iter().any(|a| a == name) {

@@ -3,11 +3,13 @@
 //! The expensive part is ROMix: `2 * N * 2r` salsa20/8 calls, each needing the previous one's
 //! output, so the cost is the latency of the salsa20/8 core times about a million (N = 2^14,
 //! r = 16). The `romix` module (source) explains how that latency is kept low and why the core is
-//! scalar rather than SSE2. PBKDF2-HMAC-SHA256 comes from the `pbkdf2` crate. No `unsafe` code.
+//! scalar rather than SSE2. PBKDF2-HMAC-SHA256 comes from the `pbkdf2` crate. The only `unsafe`
+//! code is the call into the AVX-512 build of the interleaved ROMix, after the CPU was checked.
 //!
 //! [`scrypt_many`] hashes two or three independent inputs at once on one thread, interleaved (the
-//! `batch` module: SSE2 cores through `safe_arch` on x86_64), for about half the CPU time per hash
-//! of one-at-a-time hashing, each hash waiting for its group instead.
+//! `batch` module: SSE2 cores through `safe_arch` on x86_64, built a second time for AVX-512 and
+//! chosen at run time), for about half the CPU time per hash of one-at-a-time hashing, each hash
+//! waiting for its group instead. [`preferred_group`] says how many to give it at once here.
 
 use core::fmt;
 
@@ -236,6 +238,23 @@ impl<'a> Job<'a> {
 /// CPU time per hash stopped improving (`bench/scrypt/README.md`).
 pub const MAX_INTERLEAVED: usize = 3;
 
+/// How many waiting hashes a thread does best to give [`scrypt_many`] at once on this CPU, for the
+/// most hashes per second without making each wait much longer than one hash alone: three where
+/// the AVX-512 build of the interleaved ROMix runs (there a group of three takes about the wall
+/// time of a pair, at about 30% less CPU per hash), two elsewhere (a third would save little more
+/// CPU and make all three wait half as long again). Figures: `bench/scrypt/README.md`.
+pub fn preferred_group() -> usize {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "sse2",
+        not(feature = "force-portable")
+    ))]
+    if batch::avx512::available() {
+        return 3;
+    }
+    2
+}
+
 /// [`scrypt`] for several independent inputs at once on this thread, all with the same `log_n`,
 /// `r` and `p`: every job's key is byte-identical to what [`scrypt`] derives from its password,
 /// salt and output length.
@@ -457,6 +476,59 @@ mod tests {
             scrypt(&pw, &salt, log_n, r, p, &mut a).unwrap();
             scrypt_reference(&pw, &salt, log_n, r, p, &mut b).unwrap();
             assert_eq!(a, b, "log_n={log_n} r={r} p={p} len={len}");
+        }
+    }
+
+    /// The interleaved ROMix as built for any x86_64 (SSE2) and as built for AVX-512, against the
+    /// reference ROMix lane by lane, on random blocks and parameters. On a CPU without AVX-512
+    /// the second build is not run (said on stderr) and the test checks the first alone.
+    #[test]
+    fn both_builds_of_the_interleaved_romix_agree_with_the_reference() {
+        use rand::{Rng, RngCore, SeedableRng};
+        #[cfg(all(target_arch = "x86_64", not(feature = "force-portable")))]
+        let avx512 = batch::avx512::available();
+        #[cfg(not(all(target_arch = "x86_64", not(feature = "force-portable"))))]
+        let avx512 = false;
+        eprintln!("AVX-512 build checked too: {avx512}");
+        fn run<const K: usize>(rng: &mut rand::rngs::StdRng, avx512: bool) {
+            let r = rng.gen_range(1..=9usize);
+            let log_n = rng.gen_range(1..=8u8);
+            let p = rng.gen_range(1..=3usize);
+            let lanes: Vec<Vec<u8>> = (0..K)
+                .map(|_| {
+                    let mut b = vec![0u8; 128 * r * p];
+                    rng.fill_bytes(&mut b);
+                    b
+                })
+                .collect();
+            let mut want = lanes.clone();
+            for b in &mut want {
+                reference::romix_all(b, r, log_n, p).unwrap();
+            }
+            let mut builds: Vec<(&str, Vec<Vec<u8>>)> = vec![("sse2", lanes.clone())];
+            if avx512 {
+                builds.push(("avx512", lanes.clone()));
+            }
+            for (build, got) in &mut builds {
+                let (mut v, mut x, mut y) = (Vec::new(), Vec::new(), Vec::new());
+                let mut it = got.iter_mut();
+                let bs: [&mut [u8]; K] =
+                    core::array::from_fn(|_| it.next().unwrap().as_mut_slice());
+                match *build {
+                    #[cfg(all(target_arch = "x86_64", not(feature = "force-portable")))]
+                    "avx512" => {
+                        batch::avx512::romix_many::<K>(bs, r, log_n, p, &mut v, &mut x, &mut y)
+                    }
+                    _ => batch::romix_many_here::<K>(bs, r, log_n, p, &mut v, &mut x, &mut y),
+                }
+                .unwrap();
+                assert_eq!(*got, want, "{build} build, K={K} r={r} log_n={log_n} p={p}");
+            }
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1914);
+        for _ in 0..30 {
+            run::<2>(&mut rng, avx512);
+            run::<3>(&mut rng, avx512);
         }
     }
 
