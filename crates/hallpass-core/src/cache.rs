@@ -1098,7 +1098,13 @@ mod tests {
                 }
                 5 => {
                     let found = with_profile(&t, &u, &s);
-                    c.put_jwt(&t, &found.user, &"j".repeat(rng.gen_range(1..900)));
+                    let jwt = "j".repeat(rng.gen_range(1..900));
+                    if rng.gen_bool(0.5) {
+                        c.put_jwt(&t, &found.user, &jwt);
+                    } else {
+                        let body = vec![b'a'; rng.gen_range(1..900)];
+                        c.put_answer(&found, &jwt, Arc::from(body));
+                    }
                 }
                 6 => c.invalidate(&Invalidation::Session(t)),
                 7 => c.invalidate(&Invalidation::SessionDigest(token_digest(&t))),
@@ -1135,6 +1141,7 @@ mod tests {
                             0 => c.invalidate(&Invalidation::User(u)),
                             1 => c.invalidate(&Invalidation::Session(t)),
                             2 => c.put_jwt(&t, &found.user, "jwt"),
+                            3 => c.put_answer(&found, "jwt", Arc::from(&b"answer"[..])),
                             _ => {
                                 c.put(&found, c.ticket());
                                 let _ = c.get(&t);
