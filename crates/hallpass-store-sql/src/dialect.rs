@@ -12,6 +12,7 @@ use serde_json::Value;
 use sqlx::postgres::{PgArguments, PgConnection, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteConnection, SqliteRow};
 use sqlx::{Column, PgPool, Postgres, Row as _, Sqlite, SqlitePool, TypeInfo};
+use std::sync::Arc;
 
 /// Key of the advisory lock that serializes PostgreSQL migrations ("hallpass" in ASCII).
 const MIGRATION_LOCK: i64 = 0x6861_6c6c_7061_7373;
@@ -163,7 +164,7 @@ fn connection_lost(e: &sqlx::Error) -> bool {
 /// connections are not pinged before each use (only after sitting idle), so after a restart of
 /// the server each dead connection is met once, and dropped by the pool when it is given back.
 /// Reads only: a write that lost its connection may or may not have happened.
-async fn read_again_on_lost_connection<'p, T, F, Fut>(
+pub(crate) async fn read_again_on_lost_connection<'p, T, F, Fut>(
     pool: &'p PgPool,
     read: F,
 ) -> Result<T, sqlx::Error>
@@ -225,8 +226,8 @@ pub enum Pool {
 pub enum Row {
     /// SQLite.
     Sqlite(SqliteRow),
-    /// PostgreSQL.
-    Postgres(PgRow),
+    /// PostgreSQL (shared: checks of one token read together share its row).
+    Postgres(Arc<PgRow>),
     /// SQLite, read by a [`SqliteReaders`] connection: the values as stored. Read back as sqlx
     /// reads a SQLite row (a value of another storage class than asked for is an error, a NULL
     /// where a value is required reads as empty, 0 or false), which
@@ -370,7 +371,7 @@ impl Pool {
                 bound!(sql, args.clone(), bind_pg).fetch_optional(p)
             })
             .await
-            .map(|r| r.map(Row::Postgres)),
+            .map(|r| r.map(|r| Row::Postgres(Arc::new(r)))),
         }
         .map_err(db_error)
     }
@@ -386,7 +387,11 @@ impl Pool {
                 bound!(sql, args.clone(), bind_pg).fetch_all(p)
             })
             .await
-            .map(|rows| rows.into_iter().map(Row::Postgres).collect()),
+            .map(|rows| {
+                rows.into_iter()
+                    .map(|r| Row::Postgres(Arc::new(r)))
+                    .collect()
+            }),
         }
         .map_err(db_error)
     }

@@ -121,6 +121,8 @@ macro_rules! store_tests {
             deleting_all_of_a_users_sessions_returns_their_tokens,
             deleting_a_users_other_sessions_keeps_the_current_one,
             a_users_sessions_exclude_expired_ones_and_other_users,
+            concurrent_checks_each_get_their_own_session,
+            a_check_that_starts_after_a_delete_never_finds_the_session,
             // keys
             there_are_no_signing_keys_at_first,
             signing_keys_come_back_newest_first,

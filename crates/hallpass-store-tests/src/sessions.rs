@@ -250,3 +250,78 @@ pub async fn a_users_sessions_exclude_expired_ones_and_other_users(store: Arc<dy
         Vec::new()
     );
 }
+
+/// Many checks at once (the same tokens several times over, and unknown ones among them) each get
+/// the session their own token names, joined with that session's own user. PostgreSQL reads checks
+/// that wait at the same time in one statement; this is the case that would hand a check another
+/// check's row.
+pub async fn concurrent_checks_each_get_their_own_session(store: Arc<dyn Store>) {
+    let mut sessions = Vec::new();
+    for i in 0..24i64 {
+        let u = inserted(store.as_ref(), &format!("reader{i}@example.com"), t0()).await;
+        sessions.push((inserted_session(store.as_ref(), &u, t0_plus_ms(i)).await, u));
+    }
+    let sessions = Arc::new(sessions);
+    let mut checks = tokio::task::JoinSet::new();
+    for n in 0..480usize {
+        let (store, sessions) = (store.clone(), sessions.clone());
+        checks.spawn(async move {
+            if n % 7 == 0 {
+                let unknown = format!("unknown-token-{n}");
+                assert_eq!(store.session_with_user(&unknown).await.unwrap(), None);
+                return;
+            }
+            let (session, user) = &sessions[n % sessions.len()];
+            let found = store.session_with_user(&session.token).await.unwrap();
+            let found = found.unwrap_or_else(|| panic!("check {n} found no session"));
+            assert_eq!(&found.session, session, "check {n}");
+            assert_eq!(&found.user, user, "check {n}");
+        });
+    }
+    while let Some(done) = checks.join_next().await {
+        done.unwrap();
+    }
+}
+
+/// A session deleted while checks of it keep running is never found by a check that started after
+/// the delete returned (whatever checks that began earlier saw); and checks found it before.
+pub async fn a_check_that_starts_after_a_delete_never_finds_the_session(store: Arc<dyn Store>) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let ada = inserted(store.as_ref(), "ada@example.com", t0()).await;
+    let doomed = inserted_session(store.as_ref(), &ada, t0()).await;
+    let deleted = Arc::new(AtomicBool::new(false));
+    let (found_before, checked_after) =
+        (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut checkers = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let (store, token) = (store.clone(), doomed.token.clone());
+        let (deleted, found_before, checked_after) =
+            (deleted.clone(), found_before.clone(), checked_after.clone());
+        checkers.spawn(async move {
+            // Each checker stops after 20 checks that began once the delete had returned.
+            while checked_after.load(Ordering::SeqCst) < 16 * 20 {
+                let after_delete = deleted.load(Ordering::SeqCst);
+                let found = store.session_with_user(&token).await.unwrap();
+                if after_delete {
+                    assert_eq!(
+                        found, None,
+                        "a check begun after the delete found the session"
+                    );
+                    checked_after.fetch_add(1, Ordering::SeqCst);
+                } else if found.is_some() {
+                    found_before.fetch_add(1, Ordering::SeqCst);
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    while found_before.load(Ordering::SeqCst) < 50 {
+        tokio::task::yield_now().await;
+    }
+    assert!(store.delete_session(&doomed.token).await.unwrap());
+    deleted.store(true, Ordering::SeqCst);
+    while let Some(done) = checkers.join_next().await {
+        done.unwrap();
+    }
+    assert!(checked_after.load(Ordering::SeqCst) >= 16 * 20);
+}

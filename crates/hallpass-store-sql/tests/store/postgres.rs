@@ -188,6 +188,129 @@ async fn processes_migrating_at_once_take_turns() {
     hallpass_store_tests::migrations_started_together_take_turns(stores).await;
 }
 
+/// Session checks read together (`batch`): statements shared under load, and checks that give up.
+mod session_reads {
+    use super::*;
+    use hallpass_core::store::{SessionStore, Store};
+    use hallpass_store_tests::{inserted, inserted_session, t0};
+
+    async fn migrated(db: &ScratchDatabase) -> (Arc<SqlStore>, Vec<String>) {
+        let store = Arc::new(db.store(ProfileSchema::default()).await);
+        store.migrate().await.unwrap();
+        let mut tokens = Vec::new();
+        for i in 0..32 {
+            let u = inserted(store.as_ref(), &format!("r{i}@example.com"), t0()).await;
+            tokens.push(inserted_session(store.as_ref(), &u, t0()).await.token);
+        }
+        (store, tokens)
+    }
+
+    /// Checks that wait at the same time share statements: 512 checks from 512 tasks on four
+    /// threads take fewer statements than checks, and each check reads its own session.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn checks_waiting_at_once_share_a_statement() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let (store, tokens) = migrated(&db).await;
+        let (checks_before, statements_before) = store.session_read_counts().unwrap();
+        let mut checks = tokio::task::JoinSet::new();
+        for n in 0..512 {
+            let (store, token) = (store.clone(), tokens[n % tokens.len()].clone());
+            checks.spawn(async move {
+                let found = store.session_with_user(&token).await.unwrap().unwrap();
+                assert_eq!(found.session.token, token);
+            });
+        }
+        while let Some(done) = checks.join_next().await {
+            done.unwrap();
+        }
+        let (checks_after, statements_after) = store.session_read_counts().unwrap();
+        let (checks, statements) = (
+            checks_after - checks_before,
+            statements_after - statements_before,
+        );
+        assert_eq!(checks, 512);
+        assert!(
+            statements < checks / 2,
+            "{checks} checks took {statements} statements: they were not read together"
+        );
+    }
+
+    /// Checks abandoned while they wait (their clients gone) cost the others nothing: the checks
+    /// left all get their sessions, and the store reads on afterwards, one check at a time too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn abandoned_checks_leave_the_others_and_later_ones_answered() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let (store, tokens) = migrated(&db).await;
+        for round in 0..20 {
+            let mut kept = Vec::new();
+            let mut dropped = Vec::new();
+            for n in 0..64 {
+                let (store, token) = (store.clone(), tokens[n % tokens.len()].clone());
+                let check = tokio::spawn(async move {
+                    let found = store.session_with_user(&token).await.unwrap().unwrap();
+                    assert_eq!(found.session.token, token);
+                });
+                if n % 2 == 0 {
+                    kept.push(check)
+                } else {
+                    dropped.push(check)
+                }
+            }
+            for check in &dropped {
+                check.abort();
+            }
+            for check in kept {
+                tokio::time::timeout(Duration::from_secs(10), check)
+                    .await
+                    .unwrap_or_else(|_| panic!("round {round}: a check kept waiting"))
+                    .unwrap();
+            }
+        }
+        for token in &tokens {
+            let found =
+                tokio::time::timeout(Duration::from_secs(10), store.session_with_user(token))
+                    .await
+                    .expect("a check after the abandoned ones kept waiting")
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(&found.session.token, token);
+        }
+    }
+
+    /// A check of the database's own failure is an error for every check waiting with it, and the
+    /// next check after the database is back reads normally.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_failed_read_is_an_error_for_each_check_in_it() {
+        let Some(db) = ScratchDatabase::create().await else {
+            return;
+        };
+        let (store, tokens) = migrated(&db).await;
+        let raw = db.pool().await;
+        sqlx::query(r#"alter table "session" rename to "session_away""#)
+            .execute(&raw)
+            .await
+            .unwrap();
+        let mut checks = tokio::task::JoinSet::new();
+        for n in 0..48 {
+            let (store, token) = (store.clone(), tokens[n % tokens.len()].clone());
+            checks.spawn(async move { store.session_with_user(&token).await });
+        }
+        while let Some(done) = checks.join_next().await {
+            assert!(done.unwrap().is_err(), "a check read a table that is gone");
+        }
+        sqlx::query(r#"alter table "session_away" rename to "session""#)
+            .execute(&raw)
+            .await
+            .unwrap();
+        let found = store.session_with_user(&tokens[0]).await.unwrap().unwrap();
+        assert_eq!(found.session.token, tokens[0]);
+    }
+}
+
 mod shared_store {
     use super::*;
     use hallpass_core::cache::{token_digest, Invalidation};
