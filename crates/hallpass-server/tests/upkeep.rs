@@ -44,8 +44,12 @@ fn histograms_are_drained_without_a_scrape() {
         "resident set grew {} MiB over 56 rounds of 1 MiB of samples",
         grown >> 20
     );
-    // The samples are counted: all but the few that metrics-util's lock-free bucket can drop
-    // when a drain meets a writer that is linking a new block (at most a block's worth).
+    // The samples are counted, not thrown away by the drain. Not quite all: metrics-util's
+    // lock-free bucket makes a new block the tail before linking the old chain behind it, and a
+    // drain that lands between the two steps (the writer preempted there, which a busy machine
+    // makes likelier) loses that chain, every sample since the drain before. CI once lost 74,245
+    // of 8,388,608 so. At most two rounds' worth may go; a drain that discarded samples would lose
+    // nearly all of them.
     std::thread::sleep(Duration::from_millis(100));
     let text = recorder.handle().render();
     let count: u64 = text
@@ -54,7 +58,7 @@ fn histograms_are_drained_without_a_scrape() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
-        (8_388_608 - 64 * 16..=8_388_608).contains(&count),
-        "{count}"
+        (8_388_608 - 2 * 131_072..=8_388_608).contains(&count),
+        "{count} of 8388608 samples counted"
     );
 }

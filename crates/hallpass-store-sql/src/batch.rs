@@ -102,9 +102,7 @@ impl SessionReads {
             Err(_) => Err(StoreError::Backend("the session read was abandoned".into())),
         }
     }
-}
 
-impl SessionReads {
     /// Checks read so far, and the statements that read them.
     pub fn counts(&self) -> (u64, u64) {
         (
@@ -116,7 +114,7 @@ impl SessionReads {
 
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
-        // The lock guards a push or a swap: nothing that can panic while it is held.
+        // Held for a push, a count or a drain: nothing that can leave the queue half-changed.
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
