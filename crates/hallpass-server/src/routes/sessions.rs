@@ -8,7 +8,7 @@ use crate::routes::models::{Session, SessionAndUser, StatusBody, SuccessBody};
 use crate::routes::{json_with, no_store};
 use crate::state::AppState;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use hallpass_core::service::{ReadOptions, SessionRead};
@@ -74,14 +74,13 @@ fn flag(query: &HashMap<String, String>, key: &str) -> bool {
             )),
     ),
 )]
-async fn get_session(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
+// The whole request, not the `HeaderMap` and `Query` extractors: they copy the headers and parse
+// the query on every check, and the common case, an answer from memory, needs neither copy.
+async fn get_session(State(state): State<AppState>, req: Request) -> ApiResult<Response> {
+    let headers = req.headers();
     let mut out = HeaderMap::new();
     no_store(&mut out);
-    let Some(token) = state.token(&headers) else {
+    let Some(token) = state.token(headers) else {
         return Ok(json_with(&Value::Null, out));
     };
     // The common case, a session checked again within seconds: the answer rendered last time,
@@ -89,7 +88,17 @@ async fn get_session(
     if let Some(answer) = state.auth.cached_answer(&token) {
         return Ok(session_answer(out, answer.body, &answer.jwt));
     }
-    let no_refresh = flag(&query, "disableRefresh") || state.dont_remember(&headers);
+    // As the `Query` extractor reads it (form_urlencoded, lossy: it cannot fail).
+    let query: HashMap<String, String> = req
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let no_refresh = flag(&query, "disableRefresh") || state.dont_remember(headers);
     let found = match state
         .auth
         .session(
