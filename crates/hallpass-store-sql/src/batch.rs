@@ -77,6 +77,11 @@ impl SessionReads {
 
     /// The row for this token, if a session has it.
     pub async fn read(&self, token: &str) -> StoreResult<Option<Arc<PgRow>>> {
+        if token.contains('\0') {
+            // PostgreSQL text cannot hold it, so no session has it; sent along, it would fail the
+            // statement for every check that shares it.
+            return Ok(None);
+        }
         let (answer, answered) = oneshot::channel();
         let start_reader = {
             let mut q = self.shared.lock();
@@ -180,7 +185,7 @@ async fn read_one_batch(shared: &Shared, batch: &mut Vec<Waiting>) {
                         by_token.insert(token, Arc::new(row));
                     }
                     Err(e) => {
-                        let e = db_error(e).to_string();
+                        let e = message(e);
                         for w in batch.drain(..) {
                             let _ = w.answer.send(Err(e.clone()));
                         }
@@ -194,12 +199,17 @@ async fn read_one_batch(shared: &Shared, batch: &mut Vec<Waiting>) {
             }
         }
         Err(e) => {
-            let e = match db_error(e) {
-                StoreError::Backend(e) | StoreError::Conflict(e) => e,
-            };
+            let e = message(e);
             for w in batch.drain(..) {
                 let _ = w.answer.send(Err(e.clone()));
             }
         }
+    }
+}
+
+/// What a failed read tells each of its checks.
+fn message(e: sqlx::Error) -> String {
+    match db_error(e) {
+        StoreError::Backend(m) | StoreError::Conflict(m) => m,
     }
 }

@@ -251,10 +251,10 @@ pub async fn a_users_sessions_exclude_expired_ones_and_other_users(store: Arc<dy
     );
 }
 
-/// Many checks at once (the same tokens several times over, and unknown ones among them) each get
-/// the session their own token names, joined with that session's own user. PostgreSQL reads checks
-/// that wait at the same time in one statement; this is the case that would hand a check another
-/// check's row.
+/// Many checks at once (the same tokens several times over, unknown tokens and tokens no database
+/// can hold among them) each get the session their own token names, joined with that session's
+/// own user. PostgreSQL reads checks that wait at the same time in one statement; this is the case
+/// that would hand a check another check's row, or fail it with a token read beside it.
 pub async fn concurrent_checks_each_get_their_own_session(store: Arc<dyn Store>) {
     let mut sessions = Vec::new();
     for i in 0..24i64 {
@@ -269,6 +269,13 @@ pub async fn concurrent_checks_each_get_their_own_session(store: Arc<dyn Store>)
             if n % 7 == 0 {
                 let unknown = format!("unknown-token-{n}");
                 assert_eq!(store.session_with_user(&unknown).await.unwrap(), None);
+                return;
+            }
+            if n % 11 == 0 {
+                // A token no text column can hold (PostgreSQL refuses NUL) finds nothing, and
+                // fails no check read beside it.
+                let odd = format!("odd\0token-{n}");
+                assert_eq!(store.session_with_user(&odd).await.unwrap(), None);
                 return;
             }
             let (session, user) = &sessions[n % sessions.len()];
