@@ -7,7 +7,9 @@
 //!   `hallpass_hash_refused_total`, `hallpass_hash_paired_total`, `hallpass_hash_running` and
 //!   `hallpass_hash_scratch_bytes` (the password-hashing pool: threads hashing now, and the scrypt
 //!   working memory its threads hold);
-//! - `hallpass_db_connections{state="busy|idle"}` (the pool, read at each scrape);
+//! - `hallpass_db_connections{state="busy|idle"}` (the pool, read at each scrape) and, on
+//!   PostgreSQL, `hallpass_db_session_read_statements_total` (the statements that read session
+//!   checks: against `hallpass_session_reads_total`, how many checks shared each);
 //! - `hallpass_session_cache_total{result="hit|miss|bypass"}` and `hallpass_session_cache_bytes`
 //!   (its estimated size, read at each scrape);
 //! - `hallpass_invalidations_received_total{kind}` (changes announced by other processes).

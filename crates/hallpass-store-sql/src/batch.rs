@@ -169,6 +169,7 @@ async fn read_one_batch(shared: &Shared, batch: &mut Vec<Waiting>) {
         .checks
         .fetch_add(batch.len() as u64, Ordering::Relaxed);
     shared.statements.fetch_add(1, Ordering::Relaxed);
+    metrics::counter!("hallpass_db_session_read_statements_total").increment(1);
     let mut tokens: Vec<&str> = batch.iter().map(|w| w.token.as_str()).collect();
     tokens.sort_unstable();
     tokens.dedup();

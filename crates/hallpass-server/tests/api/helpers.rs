@@ -118,8 +118,10 @@ async fn spawn_on(dir: Arc<TempDir>, configure: Box<Configure<'_>>) -> TestApp {
         let _ = hallpass_server::serve::serve(listener, router, &limits, forever).await;
     });
 
+    // Created when missing: an application configured onto PostgreSQL leaves no file behind.
     let options = SqliteConnectOptions::from_str(&db_url)
         .expect("a SQLite URL")
+        .create_if_missing(true)
         .busy_timeout(Duration::from_secs(10));
     let db = SqlitePoolOptions::new()
         .max_connections(2)

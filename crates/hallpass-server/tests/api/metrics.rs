@@ -98,3 +98,40 @@ async fn with_an_internal_listener_metrics_are_not_public() {
         .unwrap();
     assert!(text.contains("hallpass_"), "{text}");
 }
+
+/// On PostgreSQL the statements that read session checks are counted, next to the checks read.
+#[tokio::test]
+async fn on_postgres_the_statements_reading_session_checks_are_counted() {
+    use hallpass_core::cache::Invalidation;
+    let Some(db) = crate::pg::ScratchDatabase::create().await else {
+        return;
+    };
+    let url = db.url.clone();
+    let app = spawn_app_with(|_, env| {
+        env.insert("DATABASE_URL".into(), url);
+    })
+    .await;
+    app.signed_up("ada@example.com").await;
+    let before = scrape(&app).await;
+    for _ in 0..4 {
+        // Dropped from memory, so the check reads the database.
+        app.state.auth.apply_invalidation(&Invalidation::All);
+        assert_eq!(app.get("/get-session").await.status, StatusCode::OK);
+    }
+    let after = scrape(&app).await;
+    let statements = "hallpass_db_session_read_statements_total";
+    let reads = "hallpass_session_reads_total";
+    let (statements, reads) = (
+        sample(&after, statements) - sample(&before, statements),
+        sample(&after, reads) - sample(&before, reads),
+    );
+    // Other tests of this binary may read sessions on PostgreSQL at the same time (the recorder is
+    // the process's), so only lower bounds hold.
+    assert!(statements >= 1.0, "no statement counted in\n{after}");
+    assert!(
+        reads >= 4.0,
+        "{reads} reads counted for four checks that missed the cache"
+    );
+    drop(app);
+    db.drop_now().await;
+}
