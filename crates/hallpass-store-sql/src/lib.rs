@@ -38,6 +38,9 @@ const USER_CORE_COLS: [&str; 7] = [
     "updatedAt",
 ];
 
+/// Where `token` is in [`SESSION_COLS`].
+const SESSION_TOKEN_COLUMN: usize = 1;
+
 /// The columns of `session`, in the order [`session_from`] reads them.
 const SESSION_COLS: [&str; 8] = [
     "id",
@@ -72,6 +75,8 @@ struct Statements {
     delete_user: String,
     insert_session: String,
     session_with_user: String,
+    /// The same for a `text[]` of tokens (PostgreSQL only).
+    sessions_with_users: String,
     extend_session: String,
     delete_session: String,
     delete_user_session: String,
@@ -94,6 +99,11 @@ struct Statements {
 impl Statements {
     fn new(d: Dialect, user_cols: &str, user_cols_u: &str) -> Statements {
         let sessions = column_list(&SESSION_COLS, "");
+        // A session joined with its user, by token: one token, or several at once (PostgreSQL).
+        let session_join = format!(
+            "select {}, {user_cols_u} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\"",
+            column_list(&SESSION_COLS, "s.")
+        );
         let s = |sql: String| d.render(&sql);
         Statements {
             user_by_id: s(format!("select {user_cols} from \"user\" where \"id\" = ?")),
@@ -110,10 +120,8 @@ impl Statements {
             insert_session: s(format!(
                 "insert into \"session\" ({sessions}) values (?, ?, ?, ?, ?, ?, ?, ?)"
             )),
-            session_with_user: s(format!(
-                "select {}, {user_cols_u} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = ?",
-                column_list(&SESSION_COLS, "s.")
-            )),
+            session_with_user: s(format!("{session_join} = ?")),
+            sessions_with_users: s(format!("{session_join} = any(?)")),
             extend_session: s(format!(
                 "update \"session\" set \"expiresAt\" = ?, \"updatedAt\" = ? where \"token\" = ? returning {sessions}"
             )),
@@ -207,7 +215,7 @@ fn text(s: &str) -> Arg {
 fn session_from(row: &Row) -> StoreResult<Session> {
     Ok(Session {
         id: row.text(0)?,
-        token: row.text(1)?,
+        token: row.text(SESSION_TOKEN_COLUMN)?,
         user_id: row.text(2)?,
         expires_at: row.date(3)?,
         created_at: row.date(4)?,
@@ -260,7 +268,6 @@ impl SqlStore {
             StoreError::Backend("the database URL must start with sqlite:// or postgres://".into())
         })?;
         let mut session_readers = None;
-        let mut session_reads = None;
         let pool = match dialect {
             Dialect::Sqlite => {
                 let opts = SqliteConnectOptions::from_str(url)
@@ -337,21 +344,20 @@ impl SqlStore {
                     .connect(url)
                     .await
                     .map_err(dialect::db_error)?;
-                session_reads = Some(batch::SessionReads::new(
-                    pool.clone(),
-                    dialect.render(&format!(
-                        "select {}, {} from \"session\" s join \"user\" u on u.\"id\" = s.\"userId\" where s.\"token\" = any(?)",
-                        column_list(&SESSION_COLS, "s."),
-                        user_select(dialect, &schema, "u."),
-                    )),
-                    1,
-                    max.min(PG_SESSION_READERS) as usize,
-                ));
                 Pool::Postgres(pool)
             }
         };
         let user_cols = user_select(dialect, &schema, "");
         let sql = Statements::new(dialect, &user_cols, &user_select(dialect, &schema, "u."));
+        let session_reads = match &pool {
+            Pool::Postgres(pg) => Some(batch::SessionReads::new(
+                pg.clone(),
+                sql.sessions_with_users.clone(),
+                SESSION_TOKEN_COLUMN,
+                max_connections.clamp(1, PG_SESSION_READERS) as usize,
+            )),
+            Pool::Sqlite(_) => None,
+        };
         Ok(SqlStore {
             dialect,
             pool,
